@@ -1,0 +1,52 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { ErrorResponseSchema } from "@switchboard/shared";
+import Fastify, { type FastifyServerOptions } from "fastify";
+import type { Database } from "./db/database.ts";
+import { registerErrorHandling, sendNotFound } from "./http/error-handler.ts";
+import type { TypedApp } from "./http/typed-app.ts";
+import { registerWebConsole } from "./http/web-console.ts";
+import { healthRoutes, VERSION } from "./routes/health.ts";
+
+export interface AppOptions {
+  db: Database;
+  /** pino options or `false`; tests pass `false` to keep their output clean. */
+  logger?: FastifyServerOptions["logger"];
+  /** Folder with the built console (apps/web/dist); not served when absent. */
+  webDir?: string;
+  /** Close the database together with the app (main does; tests that share one do not). */
+  closeDatabaseOnClose?: boolean;
+}
+
+/** Builds the whole HTTP API around an open database. Listening is the caller's business. */
+export async function buildApp(options: AppOptions): Promise<TypedApp> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerErrorHandling(app);
+  app.addSchema(ErrorResponseSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Switchboard API", version: VERSION, description: "Control plane for OpenVPN virtual LANs" },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+
+  healthRoutes(app, options.db);
+
+  app.setNotFoundHandler(options.webDir ? await registerWebConsole(app, options.webDir, sendNotFound) : sendNotFound);
+  if (options.closeDatabaseOnClose) app.addHook("onClose", () => options.db.close());
+  return app;
+}

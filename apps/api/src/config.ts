@@ -1,0 +1,83 @@
+import { resolve } from "node:path";
+import { StartupError } from "./startup-error.ts";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Real Postgres when set; embedded PGlite in `dataDir` when not. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Built console to serve at /, if present. */
+  webDir: string | undefined;
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and checks every setting at once, so an operator sees all mistakes in one go.
+ * Throws a StartupError whose message has one line per bad variable.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | string): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const parsed = parse(raw);
+    if (typeof parsed === "string" && parsed.startsWith("!")) {
+      problems.push(`${name} ${parsed.slice(1)} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return parsed as T;
+  };
+
+  const config: Config = {
+    port: read("PORT", 8080, (raw) =>
+      /^\d{1,5}$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : "!must be a whole number from 0 to 65535",
+    ),
+    host: read("HOST", "127.0.0.1", (raw) =>
+      /^[A-Za-z0-9.:_-]{1,253}$/.test(raw) ? raw : "!must be a host name or an IP address to listen on",
+    ),
+    databaseUrl: read<string | undefined>("DATABASE_URL", undefined, parseDatabaseUrl),
+    dataDir: read("DATA_DIR", resolve(cwd, "data"), (raw) =>
+      raw.includes("\0") ? "!must be a folder path" : resolve(cwd, raw),
+    ),
+    logLevel: read<LogLevel>("LOG_LEVEL", "info", (raw) =>
+      (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(", ")}`,
+    ),
+    webDir: read<string | undefined>("WEB_DIR", undefined, (raw) => resolve(cwd, raw)),
+    shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS", 10_000, (raw) =>
+      /^\d{1,7}$/.test(raw) && Number(raw) >= 100 ? Number(raw) : "!must be a whole number of milliseconds >= 100",
+    ),
+  };
+  if (problems.length > 0) {
+    throw new StartupError(`configuration error: ${problems.join("; ")}`);
+  }
+  return config;
+}
+
+function parseDatabaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "!must be a URL like postgresql://user:password@host:5432/database";
+  }
+  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") {
+    return "!must start with postgresql:// (only PostgreSQL is supported)";
+  }
+  if (!url.hostname && !url.searchParams.get("host")) return "!must name a host";
+  if (url.pathname.length <= 1) return "!must name a database after the host, e.g. .../switchboard";
+  return raw;
+}
+
+/** The URL without its password, for logs and error messages. */
+export function describeDatabaseUrl(raw: string): string {
+  const url = new URL(raw);
+  return `${url.hostname || url.searchParams.get("host")}:${url.port || 5432}${url.pathname}`;
+}

@@ -1,0 +1,166 @@
+import { access, constants, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { describeDatabaseUrl } from "../config.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { errorCode, StartupError } from "../startup-error.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
+import { type MigrationResult, migrate, readMigrations } from "./migrator.ts";
+import type { SqlSession } from "./sql-session.ts";
+
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../../../prisma/migrations", import.meta.url));
+
+export type DatabaseTarget =
+  | { kind: "postgres"; url: string }
+  | { kind: "pglite"; dataDir: string }
+  | { kind: "pglite"; inMemory: true };
+
+export interface Database {
+  kind: "postgres" | "pglite";
+  prisma: PrismaClient;
+  migrations: MigrationResult;
+  /** Round trip to the database; rejects when it does not answer within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  migrationsDir?: string;
+}
+
+/** Opens the database, applies pending migrations, and returns a Prisma client on it. */
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const migrations = await readMigrations(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  return target.kind === "postgres" ? openPostgres(target.url, migrations) : openPglite(target, migrations);
+}
+
+async function openPostgres(url: string, migrations: Awaited<ReturnType<typeof readMigrations>>): Promise<Database> {
+  const where = describeDatabaseUrl(url);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new StartupError(`cannot connect to PostgreSQL at ${where}: ${explainPgError(error)}; check DATABASE_URL`);
+  }
+  let result: MigrationResult;
+  try {
+    result = await migrate(pgSession(client), migrations);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, connectionTimeoutMillis: 5000 }) });
+  return wrap("postgres", prisma, result, async () => {});
+}
+
+async function openPglite(
+  target: { dataDir: string } | { inMemory: true },
+  migrations: Awaited<ReturnType<typeof readMigrations>>,
+): Promise<Database> {
+  let release = () => {};
+  let pglite: PGlite;
+  if ("dataDir" in target) {
+    release = lockDataDir(target.dataDir);
+    const folder = join(target.dataDir, "pglite");
+    try {
+      await mkdir(folder, { recursive: true });
+      await access(folder, constants.R_OK | constants.W_OK);
+      pglite = await PGlite.create(folder);
+    } catch (error) {
+      release();
+      throw new StartupError(
+        `embedded database in ${folder} cannot be opened (${errorCode(error) ?? (error as Error).message}): set DATA_DIR to a readable, writable folder`,
+      );
+    }
+  } else {
+    pglite = await PGlite.create();
+  }
+  let result: MigrationResult;
+  try {
+    result = await migrate(pgliteSession(pglite), migrations);
+  } catch (error) {
+    await pglite.close();
+    release();
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return wrap("pglite", prisma, result, async () => {
+    await pglite.close();
+    release();
+  });
+}
+
+function wrap(
+  kind: Database["kind"],
+  prisma: PrismaClient,
+  migrations: MigrationResult,
+  closeEngine: () => Promise<void>,
+): Database {
+  let closed = false;
+  return {
+    kind,
+    prisma,
+    migrations,
+    async ping(timeoutMs = 2000) {
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([prisma.$queryRaw`SELECT 1`, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return performance.now() - started;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await closeEngine();
+    },
+  };
+}
+
+function pgSession(client: pg.Client): SqlSession {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await client.query(sql, params)).rows as Row[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
+function pgliteSession(db: PGlite): SqlSession {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await db.query<Row>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+  };
+}
+
+function explainPgError(error: unknown): string {
+  const code = errorCode(error);
+  const messages: Record<string, string> = {
+    ECONNREFUSED: "connection refused (is the server running on that host and port?)",
+    ENOTFOUND: "host name not found",
+    EAI_AGAIN: "host name could not be resolved",
+    ETIMEDOUT: "connection timed out",
+    "28P01": "password authentication failed",
+    "28000": "the server refused this user",
+    "3D000": "the database does not exist",
+  };
+  if (code && messages[code]) return messages[code];
+  const message = error instanceof Error ? error.message : String(error);
+  return code ? `${message} (${code})` : message;
+}

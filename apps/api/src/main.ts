@@ -1,0 +1,77 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import closeWithGrace from "close-with-grace";
+import { buildApp } from "./app.ts";
+import { type Config, describeDatabaseUrl, loadConfig } from "./config.ts";
+import { type DatabaseTarget, openDatabase } from "./db/database.ts";
+import { MigrationError } from "./db/migrator.ts";
+import { errorCode, StartupError } from "./startup-error.ts";
+
+const BUILT_CONSOLE = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+async function start() {
+  const config = loadConfig();
+  const target: DatabaseTarget = config.databaseUrl
+    ? { kind: "postgres", url: config.databaseUrl }
+    : { kind: "pglite", dataDir: config.dataDir };
+  const db = await openDatabase(target);
+  const app = await buildApp({
+    db,
+    logger: { level: config.logLevel },
+    webDir: config.webDir ?? (existsSync(BUILT_CONSOLE) ? BUILT_CONSOLE : undefined),
+    closeDatabaseOnClose: true,
+  });
+  app.log.info({ applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied }, "database migrated");
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, "shutting down after an error");
+    else app.log.info({ signal }, "shutting down");
+    await app.close();
+  });
+
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    throw listenError(error, config);
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const shown = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const database = config.databaseUrl
+    ? `PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}`
+    : `embedded database in ${config.dataDir}`;
+  // A plain line for people; the JSON log line above is for machines.
+  process.stdout.write(
+    `Switchboard is up: http://${shown.includes(":") ? `[${shown}]` : shown}:${port}/ (${database})\n`,
+  );
+}
+
+function listenError(error: unknown, config: Config): Error {
+  const code = errorCode(error);
+  if (code === "EADDRINUSE") {
+    return new StartupError(
+      `port ${config.port} on ${config.host} is already in use: stop the other process or set PORT`,
+    );
+  }
+  if (code === "EACCES") {
+    return new StartupError(
+      `not allowed to listen on port ${config.port}: use a port above 1023 or run with the right privilege`,
+    );
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new StartupError(`cannot listen on HOST ${config.host}: it is not an address of this machine`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+start().catch((error: unknown) => {
+  if (error instanceof StartupError || error instanceof MigrationError) {
+    process.stderr.write(`switchboard: ${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `switchboard: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,10 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The API serves the built console from dist/; in `pnpm dev` Vite proxies API calls to it.
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: { "/api": "http://127.0.0.1:8080", "/healthz": "http://127.0.0.1:8080", "/readyz": "http://127.0.0.1:8080" },
+  },
+});

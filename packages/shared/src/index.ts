@@ -1,0 +1,2 @@
+export * from "./contracts/errors.ts";
+export * from "./contracts/health.ts";
