@@ -30,7 +30,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     if (raw === undefined || raw === "") return fallback;
     const parsed = parse(raw);
     if (typeof parsed === "string" && parsed.startsWith("!")) {
-      problems.push(`${name} ${parsed.slice(1)} (got ${JSON.stringify(raw)})`);
+      problems.push(`${name} ${parsed.slice(1)} (got ${JSON.stringify(redactPassword(raw))})`);
       return fallback;
     }
     return parsed as T;
@@ -80,4 +80,9 @@ function parseDatabaseUrl(raw: string): string {
 export function describeDatabaseUrl(raw: string): string {
   const url = new URL(raw);
   return `${url.hostname || url.searchParams.get("host")}:${url.port || 5432}${url.pathname}`;
+}
+
+/** user:password@ in a URL-like value becomes user:***@, so errors and logs never carry secrets. */
+function redactPassword(raw: string): string {
+  return raw.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
