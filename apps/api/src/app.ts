@@ -5,8 +5,15 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import type { Database } from "./db/database.ts";
+import { hostRoutes } from "./features/hosts/host-routes.ts";
+import { hostService } from "./features/hosts/host-service.ts";
+import { networkRoutes } from "./features/networks/network-routes.ts";
+import { networkService } from "./features/networks/network-service.ts";
+import { switchRoutes } from "./features/switches/switch-routes.ts";
+import { switchService } from "./features/switches/switch-service.ts";
 import { registerErrorHandling, sendNotFound } from "./http/error-handler.ts";
 import type { TypedApp } from "./http/typed-app.ts";
+import { validatorCompiler } from "./http/validation.ts";
 import { registerWebConsole } from "./http/web-console.ts";
 import { healthRoutes, VERSION } from "./routes/health.ts";
 
@@ -28,9 +35,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler());
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
@@ -41,10 +48,15 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     openapi: {
       info: { title: "Switchboard API", version: VERSION, description: "Control plane for OpenVPN virtual LANs" },
     },
+    refResolver: { buildLocalReference: (json, _base, _fragment, index) => String(json.$id ?? `def-${index}`) },
   });
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
 
   healthRoutes(app, options.db);
+  const { prisma } = options.db;
+  networkRoutes(app, networkService(prisma));
+  switchRoutes(app, switchService(prisma));
+  hostRoutes(app, hostService(prisma));
 
   app.setNotFoundHandler(options.webDir ? await registerWebConsole(app, options.webDir, sendNotFound) : sendNotFound);
   if (options.closeDatabaseOnClose) app.addHook("onClose", () => options.db.close());

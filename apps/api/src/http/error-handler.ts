@@ -7,18 +7,31 @@ export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    /** The input field at fault, when one is (e.g. body.address). */
+    readonly field?: string,
+    /** The rule it broke, without the field name. */
+    readonly rule?: string,
+    /** Every problem of a bulk request. */
+    readonly errors?: ErrorResponse["errors"],
   ) {
     super(message);
     this.name = "HttpError";
   }
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, statusCode: number, message: string) {
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  statusCode: number,
+  message: string,
+  errors?: ErrorResponse["errors"],
+) {
   const body: ErrorResponse = {
     statusCode,
     error: STATUS_CODES[statusCode] ?? "Error",
     message,
     requestId: String(request.id),
+    ...(errors ? { errors } : {}),
   };
   return reply.status(statusCode).send(body);
 }
@@ -29,16 +42,14 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, statusCo
  */
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return sendError(reply, request, error.statusCode, error.message);
+    if (error instanceof HttpError) return sendError(reply, request, error.statusCode, error.message, error.errors);
     if (error.validation) {
-      const message = error.validation
-        .map((issue) => {
-          const field = `${error.validationContext ?? "request"}${issue.instancePath.replaceAll("/", ".")}`;
-          const missing = (issue.params as { missingProperty?: string }).missingProperty;
-          return missing ? `${field}.${missing} is required` : `${field} ${issue.message}`;
-        })
+      const problems = describeValidation(error.validationContext ?? "request", error.validation);
+      const message = problems
+        .slice(0, 5)
+        .map((p) => `${p.field} ${p.message}`)
         .join("; ");
-      return sendError(reply, request, 400, message);
+      return sendError(reply, request, 400, message, problems.length > 1 ? problems : undefined);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendError(reply, request, status, error.message);
@@ -49,4 +60,44 @@ export function registerErrorHandling(app: FastifyInstance) {
 
 export function sendNotFound(request: FastifyRequest, reply: FastifyReply) {
   return sendError(reply, request, 404, `no route ${request.method} ${request.url.split("?")[0]}`);
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+  parentSchema?: { description?: string };
+}
+
+/**
+ * Turns Ajv's issues into "field rule" pairs a person can act on: the field as a dotted path,
+ * the rule in words (a pattern is explained by its schema's description, not shown as a regex).
+ * A bulk body's row number is lifted out of paths like body.hosts.3.address.
+ */
+function describeValidation(context: string, issues: readonly ValidationIssue[]) {
+  const seen = new Set<string>();
+  const problems: { row?: number; field: string; message: string }[] = [];
+  for (const issue of issues) {
+    let field = `${context}${issue.instancePath.replaceAll("/", ".")}`;
+    let message = issue.message ?? "is invalid";
+    if (issue.keyword === "required") {
+      field = `${field}.${String(issue.params.missingProperty)}`;
+      message = "is required";
+    } else if (issue.keyword === "additionalProperties") {
+      field = `${field}.${String(issue.params.additionalProperty)}`;
+      message = "is not a known field";
+    } else if (issue.keyword === "pattern" || issue.keyword === "format") {
+      const description = issue.parentSchema?.description;
+      message = description ? `must be ${description}` : message;
+    } else if (issue.keyword === "anyOf") {
+      continue; // its branches already said what is wrong
+    }
+    const key = `${field} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const row = /^body\.[A-Za-z]+\.(\d+)(\.|$)/.exec(field)?.[1];
+    problems.push({ ...(row !== undefined ? { row: Number(row) } : {}), field, message });
+  }
+  return problems.length > 0 ? problems : [{ field: context, message: "is invalid" }];
 }

@@ -7,6 +7,16 @@ export const ErrorResponseSchema = Type.Object(
     error: Type.String({ description: "HTTP reason phrase, e.g. Bad Request" }),
     message: Type.String({ description: "What went wrong and, for bad input, which field broke which rule" }),
     requestId: Type.String({ description: "Quote this when reporting a problem; it is in the server log too" }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          row: Type.Optional(Type.Integer({ description: "0-based row of a bulk request" })),
+          field: Type.String(),
+          message: Type.String({ description: "the rule the field broke" }),
+        }),
+        { description: "every problem of a bulk request, when there are several" },
+      ),
+    ),
   },
   { $id: "ErrorResponse" },
 );

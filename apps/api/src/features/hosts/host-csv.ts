@@ -1,0 +1,33 @@
+import { parse } from "csv-parse/sync";
+import { badRequest } from "../../http/errors.ts";
+
+const COLUMNS = ["commonName", "address", "description", "tags", "enabled", "subnets", "pushRoutes"] as const;
+const LIST_COLUMNS = new Set(["tags", "subnets", "pushRoutes"]);
+
+/**
+ * Reads a CSV import into the rows of the JSON import body. Only the shape is handled here
+ * (columns, lists, booleans); the values are checked by the same schema and rules as JSON.
+ */
+export function parseHostCsv(text: string): Record<string, unknown>[] {
+  let records: Record<string, string>[];
+  try {
+    records = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, max_record_size: 10_000 });
+  } catch (error) {
+    throw badRequest("body", `is not valid CSV: ${(error as Error).message}`);
+  }
+  if (records.length === 0) throw badRequest("body", "has no rows after the header");
+  const header = Object.keys(records[0] ?? {});
+  const unknown = header.find((column) => !(COLUMNS as readonly string[]).includes(column));
+  if (unknown !== undefined)
+    throw badRequest("body", `has an unknown column "${unknown.slice(0, 40)}"; known: ${COLUMNS.join(", ")}`);
+  return records.map((record) => {
+    const row: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(record)) {
+      if (value === "" && column !== "commonName") continue;
+      if (LIST_COLUMNS.has(column)) row[column] = value.split(/[\s;]+/).filter(Boolean);
+      else if (column === "enabled") row[column] = value === "true" ? true : value === "false" ? false : value;
+      else row[column] = value;
+    }
+    return row;
+  });
+}

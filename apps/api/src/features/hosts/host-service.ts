@@ -1,0 +1,249 @@
+import {
+  type Host,
+  type HostCreate,
+  type HostImport,
+  type HostListQuery,
+  type HostPage,
+  type HostUpdate,
+  overlaps,
+  type Subnet4,
+} from "@switchboard/shared";
+import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
+import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import { HttpError } from "../../http/error-handler.ts";
+import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
+import { loadAddressPlan } from "../address-plan-loader.ts";
+import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
+import { decodeCursor, encodeCursor } from "./host-cursor.ts";
+
+export function toHost(row: HostRow): Host {
+  return {
+    id: row.id,
+    networkId: row.networkId,
+    commonName: row.commonName,
+    address: row.address,
+    description: row.description,
+    tags: row.tags,
+    enabled: row.enabled,
+    subnets: row.subnets,
+    pushRoutes: row.pushRoutes,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** One bad row of an import: the API answers 400 with all of them and writes nothing. */
+function importRefused(errors: { row: number; field: string; message: string }[]) {
+  const first = errors[0];
+  return new HttpError(
+    400,
+    `${errors.length} of the imported hosts are invalid, nothing was imported; first: row ${first?.row} ${first?.field} ${first?.message}`,
+    undefined,
+    undefined,
+    errors,
+  );
+}
+
+/** Everything of one network that a host must fit around, read once under the network lock. */
+async function loadNetworkContext(tx: Tx, networkId: string) {
+  const network = await lockNetwork(tx, networkId);
+  const data = requireSubnet("network.dataSubnet", network.dataSubnet);
+  const backbone = requireSubnet("network.backboneSubnet", network.backboneSubnet);
+  const plan = await loadAddressPlan(tx, networkId, data);
+  const routed = await tx.host.findMany({
+    where: { networkId, NOT: { subnets: { isEmpty: true } } },
+    select: { id: true, commonName: true, subnets: true },
+  });
+  const behindHosts = routed.flatMap((h) =>
+    h.subnets.map((cidr) => ({ hostId: h.id, commonName: h.commonName, subnet: requireSubnet("host.subnets", cidr) })),
+  );
+  return { network, data, backbone, plan, behindHosts };
+}
+type NetworkContext = Awaited<ReturnType<typeof loadNetworkContext>>;
+
+/** Checks a host's address and routes in its network; returns the address to store. */
+function placeHost(
+  context: NetworkContext,
+  host: { address?: string; subnets?: string[]; pushRoutes?: string[] },
+  field: (name: string) => string,
+  selfId?: string,
+): string {
+  let address = host.address;
+  if (address === undefined) {
+    address = context.plan.firstFree() ?? undefined;
+    if (!address)
+      throw conflict(field("address"), `cannot be chosen: no free static address left in ${context.data.cidr}`);
+  } else {
+    const why = context.plan.whyUnavailable(address, selfId ? { ignoreHostId: selfId } : {});
+    if (why) throw refuse(field("address"), why);
+  }
+  const avoid = [
+    { subnet: context.data, what: "data subnet" },
+    { subnet: context.backbone, what: "backbone subnet" },
+  ];
+  const subnets: Subnet4[] = requireRoutes(field("subnets"), host.subnets ?? [], avoid);
+  subnets.forEach((subnet, index) => {
+    const clash = context.behindHosts.find((b) => b.hostId !== selfId && overlaps(b.subnet, subnet));
+    if (clash)
+      throw conflict(`${field("subnets")}.${index}`, `overlaps ${clash.subnet.cidr} behind host ${clash.commonName}`);
+  });
+  requireRoutes(field("pushRoutes"), host.pushRoutes ?? []);
+  return address;
+}
+
+/** Records what a newly placed host takes, so the next row of an import sees it. */
+function reserve(context: NetworkContext, id: string, commonName: string, address: string, subnets: string[]) {
+  context.plan.addHost(id, address);
+  for (const cidr of subnets)
+    context.behindHosts.push({ hostId: id, commonName, subnet: requireSubnet("subnets", cidr) });
+}
+
+export function hostService(prisma: PrismaClient) {
+  async function requireUniqueName(tx: Tx, networkId: string, commonName: string) {
+    const clash = await tx.host.findUnique({
+      where: { networkId_commonName: { networkId, commonName } },
+      select: { id: true },
+    });
+    if (clash) throw conflict("body.commonName", "is already used by another host in this network");
+  }
+  const bumpRevision = (tx: Tx, networkId: string) =>
+    tx.network.update({ where: { id: networkId }, data: { revision: { increment: 1 } } });
+  const networkOrBadRequest = (field: string) => (error: unknown) => {
+    throw error instanceof HttpError && error.statusCode === 404
+      ? badRequest(field, "is not an existing network")
+      : error;
+  };
+
+  return {
+    async list(query: HostListQuery): Promise<HostPage> {
+      const sort = query.sort ?? "commonName";
+      const order = query.order ?? "asc";
+      const limit = query.limit ?? 50;
+      const where: Prisma.HostWhereInput = {
+        ...(query.networkId ? { networkId: query.networkId } : {}),
+        ...(query.tag ? { tags: { has: query.tag } } : {}),
+        ...(query.enabled !== undefined ? { enabled: query.enabled } : {}),
+        ...(query.search
+          ? {
+              OR: [
+                { commonName: { contains: query.search, mode: "insensitive" } },
+                { description: { contains: query.search, mode: "insensitive" } },
+                ...(/^[\d.]+$/.test(query.search) ? [{ address: { startsWith: query.search } }] : []),
+              ],
+            }
+          : {}),
+      };
+      const andCursor: Prisma.HostWhereInput[] = [];
+      if (query.cursor) {
+        const cursor = decodeCursor(query.cursor);
+        const value = sort === "createdAt" ? new Date(cursor.value) : cursor.value;
+        const after = order === "asc" ? "gt" : "lt";
+        andCursor.push({ OR: [{ [sort]: { [after]: value } }, { [sort]: value, id: { [after]: cursor.id } }] });
+      }
+      const rows = await prisma.host.findMany({
+        where: { ...where, AND: andCursor },
+        orderBy: [{ [sort]: order }, { id: order }],
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor({
+              value: sort === "createdAt" ? last.createdAt.toISOString() : String(last[sort]),
+              id: last.id,
+            })
+          : null;
+      return { items: page.map(toHost), nextCursor };
+    },
+
+    async get(id: string): Promise<Host> {
+      const row = await prisma.host.findUnique({ where: { id } });
+      if (!row) throw notFound("host", id);
+      return toHost(row);
+    },
+
+    async create(input: HostCreate): Promise<Host> {
+      return inTransaction(prisma, async (tx) => {
+        const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
+        await requireUniqueName(tx, input.networkId, input.commonName);
+        const address = placeHost(context, input, (name) => `body.${name}`);
+        const row = await tx.host.create({ data: { ...input, address } });
+        await bumpRevision(tx, input.networkId);
+        return toHost(row);
+      });
+    },
+
+    async update(id: string, patch: HostUpdate): Promise<Host> {
+      const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
+      if (!existing) throw notFound("host", id);
+      return inTransaction(prisma, async (tx) => {
+        const context = await loadNetworkContext(tx, existing.networkId);
+        const current = await tx.host.findUnique({ where: { id } });
+        if (!current) throw notFound("host", id);
+        const address = placeHost(
+          context,
+          {
+            address: patch.address ?? current.address,
+            subnets: patch.subnets ?? current.subnets,
+            pushRoutes: patch.pushRoutes ?? current.pushRoutes,
+          },
+          (name) => `body.${name}`,
+          id,
+        );
+        const row = await tx.host.update({ where: { id }, data: { ...patch, address } });
+        await bumpRevision(tx, existing.networkId);
+        return toHost(row);
+      });
+    },
+
+    /** Deleting a host frees its address and common name at once. */
+    async remove(id: string): Promise<void> {
+      await inTransaction(prisma, async (tx) => {
+        const row = await tx.host.findUnique({ where: { id }, select: { networkId: true } });
+        if (!row) throw notFound("host", id);
+        await lockNetwork(tx, row.networkId);
+        await tx.host.delete({ where: { id } });
+        await bumpRevision(tx, row.networkId);
+      });
+    },
+
+    /** All rows or none: every row is checked against the network and the rows before it. */
+    async import(input: HostImport): Promise<Host[]> {
+      return inTransaction(prisma, async (tx) => {
+        const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
+        const existingNames = new Set(
+          (await tx.host.findMany({ where: { networkId: input.networkId }, select: { commonName: true } })).map(
+            (h) => h.commonName,
+          ),
+        );
+        const errors: { row: number; field: string; message: string }[] = [];
+        const data: Prisma.HostCreateManyInput[] = [];
+        input.hosts.forEach((host, row) => {
+          const field = (name: string) => `hosts.${row}.${name}`;
+          try {
+            if (existingNames.has(host.commonName))
+              throw conflict(field("commonName"), "is already used by another host in this network");
+            const address = placeHost(context, host, field);
+            existingNames.add(host.commonName);
+            reserve(context, `import-${row}`, host.commonName, address, host.subnets ?? []);
+            data.push({ ...host, networkId: input.networkId, address });
+          } catch (error) {
+            if (!(error instanceof HttpError)) throw error;
+            errors.push({ row, field: error.field ?? field(""), message: error.rule ?? error.message });
+          }
+        });
+        if (errors.length > 0) throw importRefused(errors);
+        const created: HostRow[] = [];
+        // Postgres takes at most 65535 bind parameters per statement: insert in chunks.
+        for (let start = 0; start < data.length; start += 1000) {
+          created.push(...(await tx.host.createManyAndReturn({ data: data.slice(start, start + 1000) })));
+        }
+        await bumpRevision(tx, input.networkId);
+        return created.map(toHost);
+      });
+    },
+  };
+}
+
+export type HostService = ReturnType<typeof hostService>;

@@ -1,0 +1,173 @@
+import { contains, intToIp, ipToInt, type Switch, type SwitchCreate, type SwitchUpdate } from "@switchboard/shared";
+import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
+import type { PrismaClient, Switch as SwitchRow } from "../../generated/prisma/client.ts";
+import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
+import { loadAddressPlan } from "../address-plan-loader.ts";
+import { requireSubnet } from "../subnet-rules.ts";
+
+export function toSwitch(row: SwitchRow): Switch {
+  return {
+    id: row.id,
+    networkId: row.networkId,
+    name: row.name,
+    endpointHost: row.endpointHost,
+    endpointPort: row.endpointPort,
+    dataAddress: row.dataAddress,
+    pool: row.poolStart && row.poolEnd ? { start: row.poolStart, end: row.poolEnd } : null,
+    backboneAddress: row.backboneAddress,
+    enabled: row.enabled,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+interface Placement {
+  dataAddress?: string;
+  pool?: { start: string; end: string } | null;
+  backboneAddress?: string;
+}
+
+/**
+ * Checks (or picks) a switch's data address, pool slice and backbone address against everything
+ * else in its network. Runs under the network lock.
+ */
+async function place(
+  tx: Tx,
+  network: { id: string; dataSubnet: string; backboneSubnet: string },
+  wanted: Placement,
+  selfId?: string,
+) {
+  const data = requireSubnet("network.dataSubnet", network.dataSubnet);
+  const plan = await loadAddressPlan(tx, network.id, data);
+  const ignore = selfId ? { ignoreSwitchId: selfId } : {};
+
+  let dataAddress = wanted.dataAddress;
+  if (dataAddress === undefined) {
+    dataAddress = plan.firstFree() ?? undefined;
+    if (!dataAddress) throw conflict("body.dataAddress", `cannot be chosen: no free address left in ${data.cidr}`);
+  } else {
+    const why = plan.whyUnavailable(dataAddress, ignore);
+    if (why) throw refuse("body.dataAddress", why);
+  }
+
+  const pool = wanted.pool ?? null;
+  if (pool) {
+    const why = plan.whyPoolUnavailable(pool.start, pool.end, selfId);
+    if (why) throw refuse("body.pool", why);
+    const own = ipToInt(dataAddress);
+    if (own >= ipToInt(pool.start) && own <= ipToInt(pool.end))
+      throw badRequest("body.pool", "must not contain the switch's own data address");
+  }
+
+  const backbone = requireSubnet("network.backboneSubnet", network.backboneSubnet);
+  const taken = await tx.switch.findMany({
+    where: { networkId: network.id, ...(selfId ? { id: { not: selfId } } : {}) },
+    select: { backboneAddress: true },
+  });
+  const used = new Set(taken.map((s) => ipToInt(s.backboneAddress)));
+  let backboneAddress = wanted.backboneAddress;
+  if (backboneAddress === undefined) {
+    for (let value = backbone.network + 1; value < backbone.broadcast; value++) {
+      if (!used.has(value)) {
+        backboneAddress = intToIp(value);
+        break;
+      }
+    }
+    if (!backboneAddress)
+      throw conflict("body.backboneAddress", `cannot be chosen: no free address left in ${backbone.cidr}`);
+  } else {
+    const value = ipToInt(backboneAddress);
+    if (!contains(backbone, value))
+      throw badRequest("body.backboneAddress", `is outside the backbone subnet ${backbone.cidr}`);
+    if (value === backbone.network || value === backbone.broadcast) {
+      throw badRequest("body.backboneAddress", `is the network or broadcast address of ${backbone.cidr}`);
+    }
+    if (used.has(value)) throw conflict("body.backboneAddress", "is already used by another switch");
+  }
+  return { dataAddress, poolStart: pool?.start ?? null, poolEnd: pool?.end ?? null, backboneAddress };
+}
+
+export function switchService(prisma: PrismaClient) {
+  async function requireUniqueName(tx: Tx, networkId: string, name: string, selfId?: string) {
+    const clash = await tx.switch.findUnique({ where: { networkId_name: { networkId, name } }, select: { id: true } });
+    if (clash && clash.id !== selfId)
+      throw conflict("body.name", "is already the name of another switch in this network");
+  }
+
+  return {
+    async list(networkId?: string): Promise<Switch[]> {
+      const rows = await prisma.switch.findMany({
+        where: networkId ? { networkId } : {},
+        orderBy: [{ networkId: "asc" }, { name: "asc" }],
+      });
+      return rows.map(toSwitch);
+    },
+
+    async get(id: string): Promise<Switch> {
+      const row = await prisma.switch.findUnique({ where: { id } });
+      if (!row) throw notFound("switch", id);
+      return toSwitch(row);
+    },
+
+    async create(input: SwitchCreate): Promise<Switch> {
+      return inTransaction(prisma, async (tx) => {
+        const network = await lockNetwork(tx, input.networkId).catch((error) => {
+          throw error instanceof Error && error.message.includes("does not exist")
+            ? badRequest("body.networkId", "is not an existing network")
+            : error;
+        });
+        await requireUniqueName(tx, network.id, input.name);
+        const placement = await place(tx, network, input);
+        const row = await tx.switch.create({
+          data: {
+            networkId: network.id,
+            name: input.name,
+            endpointHost: input.endpointHost,
+            endpointPort: input.endpointPort ?? network.port,
+            enabled: input.enabled ?? true,
+            ...placement,
+          },
+        });
+        await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        return toSwitch(row);
+      });
+    },
+
+    async update(id: string, patch: SwitchUpdate): Promise<Switch> {
+      const existing = await prisma.switch.findUnique({ where: { id }, select: { networkId: true } });
+      if (!existing) throw notFound("switch", id);
+      return inTransaction(prisma, async (tx) => {
+        const network = await lockNetwork(tx, existing.networkId);
+        const current = await tx.switch.findUnique({ where: { id } });
+        if (!current) throw notFound("switch", id);
+        if (patch.name !== undefined) await requireUniqueName(tx, network.id, patch.name, id);
+        const placement = await place(
+          tx,
+          network,
+          {
+            dataAddress: patch.dataAddress ?? current.dataAddress,
+            pool: patch.pool !== undefined ? patch.pool : toSwitch(current).pool,
+            backboneAddress: patch.backboneAddress ?? current.backboneAddress,
+          },
+          id,
+        );
+        const { pool: _pool, ...fields } = patch;
+        const row = await tx.switch.update({ where: { id }, data: { ...fields, ...placement } });
+        await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        return toSwitch(row);
+      });
+    },
+
+    async remove(id: string): Promise<void> {
+      await inTransaction(prisma, async (tx) => {
+        const row = await tx.switch.findUnique({ where: { id }, select: { networkId: true } });
+        if (!row) throw notFound("switch", id);
+        await lockNetwork(tx, row.networkId);
+        await tx.switch.delete({ where: { id } });
+        await tx.network.update({ where: { id: row.networkId }, data: { revision: { increment: 1 } } });
+      });
+    },
+  };
+}
+
+export type SwitchService = ReturnType<typeof switchService>;

@@ -1,0 +1,47 @@
+import type { TypedApp } from "../../src/http/typed-app.ts";
+
+/** Thin helpers over app.inject so tests read like the HTTP calls they make. */
+export function apiClient(app: TypedApp) {
+  const call = async (
+    method: "GET" | "POST" | "PATCH" | "DELETE",
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ) => {
+    const response = await app.inject({
+      method,
+      url,
+      ...(payload !== undefined ? { payload: payload as string } : {}),
+      ...(headers ? { headers } : {}),
+    });
+    const body = response.body ? safeJson(response.body) : undefined;
+    return { status: response.statusCode, body, headers: response.headers, text: response.body };
+  };
+  return {
+    get: (url: string) => call("GET", url),
+    post: (url: string, payload: unknown, headers?: Record<string, string>) => call("POST", url, payload, headers),
+    patch: (url: string, payload: unknown) => call("PATCH", url, payload),
+    delete: (url: string) => call("DELETE", url),
+  };
+}
+export type ApiClient = ReturnType<typeof apiClient>;
+
+function safeJson(text: string) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+let counter = 0;
+/** A network body with unique subnets, so tests in one file never overlap each other. */
+export function networkBody(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  return {
+    name: `net-${counter}-${Math.random().toString(36).slice(2, 8)}`,
+    dataSubnet: `10.${counter}.0.0/24`,
+    backboneSubnet: `172.16.${counter}.0/24`,
+    ...overrides,
+  };
+}

@@ -1,0 +1,103 @@
+import { type Static, Type } from "@sinclair/typebox";
+import {
+  CidrSchema,
+  CursorSchema,
+  DescriptionSchema,
+  IdSchema,
+  Ipv4Schema,
+  LimitSchema,
+  pageOf,
+  SafeNameSchema,
+  SortOrderSchema,
+  TagSchema,
+  TimestampSchema,
+} from "./common.ts";
+
+const hostFields = {
+  address: Ipv4Schema,
+  description: DescriptionSchema,
+  tags: Type.Array(TagSchema, { maxItems: 32, uniqueItems: true }),
+  enabled: Type.Boolean(),
+  subnets: Type.Array(CidrSchema, {
+    maxItems: 64,
+    uniqueItems: true,
+    description: "subnets behind this host (iroute)",
+  }),
+  pushRoutes: Type.Array(CidrSchema, { maxItems: 100, uniqueItems: true, description: "routes pushed to this host" }),
+};
+
+export const HostSchema = Type.Object(
+  {
+    id: IdSchema,
+    networkId: IdSchema,
+    commonName: SafeNameSchema,
+    ...hostFields,
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+  },
+  { $id: "Host" },
+);
+export type Host = Static<typeof HostSchema>;
+
+export const HostCreateSchema = Type.Object(
+  {
+    networkId: IdSchema,
+    commonName: SafeNameSchema,
+    // Omitted address: the lowest free static address of the network.
+    ...Type.Partial(Type.Object(hostFields)).properties,
+  },
+  { additionalProperties: false },
+);
+export type HostCreate = Static<typeof HostCreateSchema>;
+
+/** The common name is bound to the host's certificate, so it cannot change; create a new host instead. */
+export const HostUpdateSchema = Type.Partial(Type.Object(hostFields), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type HostUpdate = Static<typeof HostUpdateSchema>;
+
+export const HostSortSchema = Type.Union(
+  [Type.Literal("commonName"), Type.Literal("address"), Type.Literal("createdAt")],
+  {
+    default: "commonName",
+  },
+);
+
+export const HostListQuerySchema = Type.Object(
+  {
+    networkId: Type.Optional(IdSchema),
+    tag: Type.Optional(TagSchema),
+    search: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "part of the common name, address or description" }),
+    ),
+    enabled: Type.Optional(Type.Boolean()),
+    sort: Type.Optional(HostSortSchema),
+    order: Type.Optional(SortOrderSchema),
+    limit: Type.Optional(LimitSchema),
+    cursor: Type.Optional(CursorSchema),
+  },
+  { additionalProperties: false },
+);
+export type HostListQuery = Static<typeof HostListQuerySchema>;
+
+export const HostPageSchema = pageOf(HostSchema);
+export type HostPage = Static<typeof HostPageSchema>;
+
+/** Bulk import: every row is checked first; one bad row and nothing is written. */
+export const HostImportSchema = Type.Object(
+  {
+    networkId: IdSchema,
+    hosts: Type.Array(
+      Type.Object(Type.Omit(HostCreateSchema, ["networkId"]).properties, { additionalProperties: false }),
+      {
+        minItems: 1,
+        maxItems: 20_000,
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HostImport = Static<typeof HostImportSchema>;
+
+export const HostImportResultSchema = Type.Object({ created: Type.Integer(), hosts: Type.Array(HostSchema) });

@@ -1,0 +1,2 @@
+export * from "./address-plan.ts";
+export * from "./ipv4.ts";

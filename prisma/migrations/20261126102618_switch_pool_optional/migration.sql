@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Switch" ALTER COLUMN "poolStart" DROP NOT NULL,
+ALTER COLUMN "poolEnd" DROP NOT NULL;
+
