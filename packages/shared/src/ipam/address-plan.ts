@@ -28,6 +28,30 @@ export interface AddressPlan {
 }
 
 /**
+ * The ranges [first, last] of a subnet that hosts may take: every usable address except switch
+ * data addresses and pool slices, in ascending order.
+ */
+export function freeRanges(subnet: Subnet4, switches: AddressPlanInput["switches"]): [number, number][] {
+  const blocked = switches
+    .flatMap((s) => [
+      [ipToInt(s.dataAddress), ipToInt(s.dataAddress)] as [number, number],
+      ...(s.poolStart && s.poolEnd ? [[ipToInt(s.poolStart), ipToInt(s.poolEnd)] as [number, number]] : []),
+    ])
+    .sort((a, b) => a[0] - b[0]);
+  const usable: [number, number] =
+    subnet.prefix >= 31 ? [subnet.network, subnet.broadcast] : [subnet.network + 1, subnet.broadcast - 1];
+  const ranges: [number, number][] = [];
+  let from = usable[0];
+  for (const [start, end] of blocked) {
+    if (start > from) ranges.push([from, Math.min(start - 1, usable[1])]);
+    from = Math.max(from, end + 1);
+    if (from > usable[1]) break;
+  }
+  if (from <= usable[1]) ranges.push([from, usable[1]]);
+  return ranges.filter(([a, b]) => a <= b);
+}
+
+/**
  * Address rules of one network: hosts and switches get addresses inside the data subnet, never
  * the network or broadcast address, never an address inside any switch's dynamic pool slice
  * (OpenVPN would hand it to a dynamic client), never one already taken.
@@ -44,7 +68,10 @@ export function addressPlan(input: AddressPlanInput): AddressPlan {
     }));
   const switchAt = new Map(input.switches.map((s) => [ipToInt(s.dataAddress), s.id]));
   const hostAt = new Map(input.hosts.map((h) => [ipToInt(h.address), h.id]));
-  let lowWater = subnet.network + 1;
+  const ranges = freeRanges(subnet, input.switches);
+  // Addresses are only ever added to a plan, so each search resumes where the last one ended.
+  let rangeIndex = 0;
+  let cursor = ranges[0]?.[0] ?? 0;
 
   const invalid = (rule: string): Unavailable => ({ rule, taken: false });
   const taken = (rule: string): Unavailable => ({ rule, taken: true });
@@ -73,16 +100,11 @@ export function addressPlan(input: AddressPlanInput): AddressPlan {
       hostAt.set(ipToInt(address), id);
     },
     firstFree() {
-      const sortedPools = [...pools].sort((a, b) => a.start - b.start);
-      // Addresses are only ever added to a plan, so the search resumes where the last one ended.
-      for (let value = lowWater; value < subnet.broadcast; value++) {
-        lowWater = value;
-        const pool = sortedPools.find((p) => value >= p.start && value <= p.end);
-        if (pool) {
-          value = pool.end;
-          continue;
+      for (; rangeIndex < ranges.length; rangeIndex++) {
+        const [from, to] = ranges[rangeIndex] as [number, number];
+        for (cursor = Math.max(cursor, from); cursor <= to; cursor++) {
+          if (!hostAt.has(cursor)) return intToIp(cursor);
         }
-        if (!switchAt.has(value) && !hostAt.has(value)) return intToIp(value);
       }
       return null;
     },

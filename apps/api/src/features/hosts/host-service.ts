@@ -12,7 +12,7 @@ import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
-import { loadAddressPlan } from "../address-plan-loader.ts";
+import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
 import { decodeCursor, encodeCursor } from "./host-cursor.ts";
 
@@ -45,36 +45,50 @@ function importRefused(errors: { row: number; field: string; message: string }[]
 }
 
 /** Everything of one network that a host must fit around, read once under the network lock. */
-async function loadNetworkContext(tx: Tx, networkId: string) {
+async function loadNetworkContext(tx: Tx, networkId: string, bulk = false) {
   const network = await lockNetwork(tx, networkId);
   const data = requireSubnet("network.dataSubnet", network.dataSubnet);
   const backbone = requireSubnet("network.backboneSubnet", network.backboneSubnet);
-  const plan = await loadAddressPlan(tx, networkId, data);
-  const routed = await tx.host.findMany({
-    where: { networkId, NOT: { subnets: { isEmpty: true } } },
-    select: { id: true, commonName: true, subnets: true },
-  });
-  const behindHosts = routed.flatMap((h) =>
-    h.subnets.map((cidr) => ({ hostId: h.id, commonName: h.commonName, subnet: requireSubnet("host.subnets", cidr) })),
-  );
-  return { network, data, backbone, plan, behindHosts };
+  // A bulk import checks thousands of rows against one in-memory picture; a single request asks
+  // the database about just the addresses it needs.
+  const plan = bulk ? await loadAllAddresses(tx, networkId, data) : await networkAddresses(tx, networkId, data);
+  // Subnets routed behind hosts: read only when the request routes a subnet itself.
+  let behindHosts: Promise<{ hostId: string; commonName: string; subnet: Subnet4 }[]> | undefined;
+  const loadBehindHosts = () => {
+    behindHosts ??= tx.host
+      .findMany({
+        where: { networkId, NOT: { subnets: { isEmpty: true } } },
+        select: { id: true, commonName: true, subnets: true },
+      })
+      .then((rows) =>
+        rows.flatMap((h) =>
+          h.subnets.map((cidr) => ({
+            hostId: h.id,
+            commonName: h.commonName,
+            subnet: requireSubnet("host.subnets", cidr),
+          })),
+        ),
+      );
+    return behindHosts;
+  };
+  return { network, data, backbone, plan, loadBehindHosts };
 }
 type NetworkContext = Awaited<ReturnType<typeof loadNetworkContext>>;
 
 /** Checks a host's address and routes in its network; returns the address to store. */
-function placeHost(
+async function placeHost(
   context: NetworkContext,
   host: { address?: string; subnets?: string[]; pushRoutes?: string[] },
   field: (name: string) => string,
   selfId?: string,
-): string {
+): Promise<string> {
   let address = host.address;
   if (address === undefined) {
-    address = context.plan.firstFree() ?? undefined;
+    address = (await context.plan.firstFree()) ?? undefined;
     if (!address)
       throw conflict(field("address"), `cannot be chosen: no free static address left in ${context.data.cidr}`);
   } else {
-    const why = context.plan.whyUnavailable(address, selfId ? { ignoreHostId: selfId } : {});
+    const why = await context.plan.whyUnavailable(address, selfId ? { ignoreHostId: selfId } : {});
     if (why) throw refuse(field("address"), why);
   }
   const avoid = [
@@ -82,20 +96,24 @@ function placeHost(
     { subnet: context.backbone, what: "backbone subnet" },
   ];
   const subnets: Subnet4[] = requireRoutes(field("subnets"), host.subnets ?? [], avoid);
-  subnets.forEach((subnet, index) => {
-    const clash = context.behindHosts.find((b) => b.hostId !== selfId && overlaps(b.subnet, subnet));
-    if (clash)
-      throw conflict(`${field("subnets")}.${index}`, `overlaps ${clash.subnet.cidr} behind host ${clash.commonName}`);
-  });
+  if (subnets.length > 0) {
+    const behindHosts = await context.loadBehindHosts();
+    subnets.forEach((subnet, index) => {
+      const clash = behindHosts.find((b) => b.hostId !== selfId && overlaps(b.subnet, subnet));
+      if (clash)
+        throw conflict(`${field("subnets")}.${index}`, `overlaps ${clash.subnet.cidr} behind host ${clash.commonName}`);
+    });
+  }
   requireRoutes(field("pushRoutes"), host.pushRoutes ?? []);
   return address;
 }
 
 /** Records what a newly placed host takes, so the next row of an import sees it. */
-function reserve(context: NetworkContext, id: string, commonName: string, address: string, subnets: string[]) {
+async function reserve(context: NetworkContext, id: string, commonName: string, address: string, subnets: string[]) {
   context.plan.addHost(id, address);
-  for (const cidr of subnets)
-    context.behindHosts.push({ hostId: id, commonName, subnet: requireSubnet("subnets", cidr) });
+  if (subnets.length === 0) return;
+  const behindHosts = await context.loadBehindHosts();
+  for (const cidr of subnets) behindHosts.push({ hostId: id, commonName, subnet: requireSubnet("subnets", cidr) });
 }
 
 export function hostService(prisma: PrismaClient) {
@@ -167,7 +185,7 @@ export function hostService(prisma: PrismaClient) {
       return inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
         await requireUniqueName(tx, input.networkId, input.commonName);
-        const address = placeHost(context, input, (name) => `body.${name}`);
+        const address = await placeHost(context, input, (name) => `body.${name}`);
         const row = await tx.host.create({ data: { ...input, address } });
         await bumpRevision(tx, input.networkId);
         return toHost(row);
@@ -181,7 +199,7 @@ export function hostService(prisma: PrismaClient) {
         const context = await loadNetworkContext(tx, existing.networkId);
         const current = await tx.host.findUnique({ where: { id } });
         if (!current) throw notFound("host", id);
-        const address = placeHost(
+        const address = await placeHost(
           context,
           {
             address: patch.address ?? current.address,
@@ -211,7 +229,9 @@ export function hostService(prisma: PrismaClient) {
     /** All rows or none: every row is checked against the network and the rows before it. */
     async import(input: HostImport): Promise<Host[]> {
       return inTransaction(prisma, async (tx) => {
-        const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
+        const context = await loadNetworkContext(tx, input.networkId, true).catch(
+          networkOrBadRequest("body.networkId"),
+        );
         const existingNames = new Set(
           (await tx.host.findMany({ where: { networkId: input.networkId }, select: { commonName: true } })).map(
             (h) => h.commonName,
@@ -219,20 +239,20 @@ export function hostService(prisma: PrismaClient) {
         );
         const errors: { row: number; field: string; message: string }[] = [];
         const data: Prisma.HostCreateManyInput[] = [];
-        input.hosts.forEach((host, row) => {
+        for (const [row, host] of input.hosts.entries()) {
           const field = (name: string) => `hosts.${row}.${name}`;
           try {
             if (existingNames.has(host.commonName))
               throw conflict(field("commonName"), "is already used by another host in this network");
-            const address = placeHost(context, host, field);
+            const address = await placeHost(context, host, field);
             existingNames.add(host.commonName);
-            reserve(context, `import-${row}`, host.commonName, address, host.subnets ?? []);
+            await reserve(context, `import-${row}`, host.commonName, address, host.subnets ?? []);
             data.push({ ...host, networkId: input.networkId, address });
           } catch (error) {
             if (!(error instanceof HttpError)) throw error;
             errors.push({ row, field: error.field ?? field(""), message: error.rule ?? error.message });
           }
-        });
+        }
         if (errors.length > 0) throw importRefused(errors);
         const created: HostRow[] = [];
         // Postgres takes at most 65535 bind parameters per statement: insert in chunks.

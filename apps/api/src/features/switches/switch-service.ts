@@ -2,7 +2,7 @@ import { contains, intToIp, ipToInt, type Switch, type SwitchCreate, type Switch
 import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { PrismaClient, Switch as SwitchRow } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
-import { loadAddressPlan } from "../address-plan-loader.ts";
+import { networkAddresses } from "../address-plan-loader.ts";
 import { requireSubnet } from "../subnet-rules.ts";
 
 export function toSwitch(row: SwitchRow): Switch {
@@ -38,21 +38,21 @@ async function place(
   selfId?: string,
 ) {
   const data = requireSubnet("network.dataSubnet", network.dataSubnet);
-  const plan = await loadAddressPlan(tx, network.id, data);
+  const plan = await networkAddresses(tx, network.id, data);
   const ignore = selfId ? { ignoreSwitchId: selfId } : {};
 
   let dataAddress = wanted.dataAddress;
   if (dataAddress === undefined) {
-    dataAddress = plan.firstFree() ?? undefined;
+    dataAddress = (await plan.firstFree()) ?? undefined;
     if (!dataAddress) throw conflict("body.dataAddress", `cannot be chosen: no free address left in ${data.cidr}`);
   } else {
-    const why = plan.whyUnavailable(dataAddress, ignore);
+    const why = await plan.whyUnavailable(dataAddress, ignore);
     if (why) throw refuse("body.dataAddress", why);
   }
 
   const pool = wanted.pool ?? null;
   if (pool) {
-    const why = plan.whyPoolUnavailable(pool.start, pool.end, selfId);
+    const why = await plan.whyPoolUnavailable(pool.start, pool.end, selfId);
     if (why) throw refuse("body.pool", why);
     const own = ipToInt(dataAddress);
     if (own >= ipToInt(pool.start) && own <= ipToInt(pool.end))
