@@ -5,3 +5,5 @@ export * from "./contracts/hosts.ts";
 export * from "./contracts/networks.ts";
 export * from "./contracts/switches.ts";
 export * from "./ipam/index.ts";
+export * from "./net/index.ts";
+export * from "./render/index.ts";

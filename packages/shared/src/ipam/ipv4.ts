@@ -1,6 +1,6 @@
-import { Address4 } from "ip-address";
+import { broadcastAddress, formatIpv4, networkAddress, parseCidr, parseIpv4 } from "../net/index.ts";
 
-/** An IPv4 subnet as numbers, so address arithmetic stays exact and cheap. */
+/** An IPv4 subnet with its bounds precomputed: IPAM compares thousands of addresses against it. */
 export interface Subnet4 {
   cidr: string;
   prefix: number;
@@ -10,39 +10,27 @@ export interface Subnet4 {
   broadcast: number;
 }
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-/** Strict dotted quad: no leading zeros (which some tools read as octal), no mask. */
-export function isIpv4(value: string): boolean {
-  return DOTTED.test(value);
-}
-
+/** For values already validated by a schema; throws on anything else. */
 export function ipToInt(value: string): number {
-  if (!isIpv4(value)) throw new RangeError(`not an IPv4 address: ${value}`);
-  return Number(new Address4(value).bigInt());
+  const parsed = parseIpv4(value);
+  if (parsed === undefined) throw new RangeError(`not an IPv4 address: ${value}`);
+  return parsed;
 }
 
-export function intToIp(value: number): string {
-  return Address4.fromBigInt(BigInt(value)).correctForm();
-}
+export const intToIp = formatIpv4;
 
 /**
  * Parses "a.b.c.d/n". Returns a reason string instead of throwing, because callers turn it into a
  * 400 that names their own field. `a.b.c.d` must be the network address itself.
  */
 export function parseSubnet(cidr: string): Subnet4 | string {
-  const [ip, prefixText, extra] = cidr.split("/");
-  if (extra !== undefined || !ip || !prefixText || !/^\d{1,2}$/.test(prefixText) || !isIpv4(ip)) {
-    return "must be an IPv4 subnet in CIDR form, e.g. 10.100.100.0/24";
+  const parsed = parseCidr(cidr);
+  if (!parsed) return "must be an IPv4 subnet in CIDR form, e.g. 10.100.100.0/24";
+  const network = networkAddress(parsed);
+  if (network !== parsed.address) {
+    return `must start at its network address (${formatIpv4(network)}/${parsed.prefix}), not ${formatIpv4(parsed.address)}`;
   }
-  const prefix = Number(prefixText);
-  if (prefix > 32) return "must have a prefix length from 0 to 32";
-  const address = new Address4(cidr);
-  const network = Number(address.startAddress().bigInt());
-  if (network !== ipToInt(ip)) {
-    return `must start at its network address (${intToIp(network)}/${prefix}), not ${ip}`;
-  }
-  return { cidr, prefix, network, broadcast: Number(address.endAddress().bigInt()) };
+  return { cidr, prefix: parsed.prefix, network, broadcast: broadcastAddress(parsed) };
 }
 
 export function contains(subnet: Subnet4, address: number): boolean {
@@ -51,9 +39,4 @@ export function contains(subnet: Subnet4, address: number): boolean {
 
 export function overlaps(a: Subnet4, b: Subnet4): boolean {
   return a.network <= b.broadcast && b.network <= a.broadcast;
-}
-
-/** Dotted netmask, e.g. 255.255.255.0 for /24, as OpenVPN's ifconfig and route want it. */
-export function netmaskOf(prefix: number): string {
-  return intToIp(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
 }

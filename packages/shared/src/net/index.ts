@@ -1,0 +1,2 @@
+export * from "./cidr.ts";
+export * from "./ipv4.ts";

@@ -1,0 +1,228 @@
+import {
+  cidrsOverlap,
+  cidrWithin,
+  formatCidr,
+  type Ipv4Cidr,
+  isHostAddress,
+  netmask,
+  networkAddress,
+} from "../net/cidr.ts";
+import { formatIpv4 } from "../net/ipv4.ts";
+import { RenderError } from "./errors.ts";
+import type { RenderHost, RenderNetwork, RenderSwitch, TransportProto } from "./model.ts";
+import * as v from "./validate.ts";
+
+/**
+ * Model-level rules: each value passes its validator, then the values must fit together (a switch
+ * address inside the data subnet, pools apart, ...). Renderers only ever see the checked forms.
+ */
+
+export interface CheckedNetwork {
+  readonly data: Ipv4Cidr;
+  readonly dataMask: string;
+  readonly backbone: Ipv4Cidr;
+  readonly proto: TransportProto;
+  readonly port: number;
+  readonly keepaliveInterval: number;
+  readonly keepaliveTimeout: number;
+  /** Colon-joined, the form `data-ciphers` takes. */
+  readonly ciphers: string;
+  readonly pushRoutes: readonly Ipv4Cidr[];
+  readonly dnsServers: readonly string[];
+  readonly dnsDomain: string | undefined;
+  readonly backbonePortBase: number;
+  readonly remoteRandom: boolean;
+}
+
+export interface CheckedSwitch {
+  readonly id: string;
+  readonly name: string;
+  readonly endpointHost: string;
+  readonly endpointPort: number;
+  readonly data: number;
+  readonly poolStart: number;
+  readonly poolEnd: number;
+  readonly backbone: number;
+  /** Position of the backbone address in the backbone subnet; names the switch's links (naming.ts). */
+  readonly backboneOffset: number;
+  readonly enabled: boolean;
+}
+
+export interface CheckedHost {
+  readonly commonName: string;
+  readonly address: number;
+  readonly subnets: readonly Ipv4Cidr[];
+  readonly pushRoutes: readonly Ipv4Cidr[];
+  readonly enabled: boolean;
+}
+
+function boolean(field: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new RenderError(field, "must be true or false");
+  return value;
+}
+
+function noRepeats(field: string, cidrs: readonly Ipv4Cidr[]): void {
+  const seen = new Set<string>();
+  cidrs.forEach((cidr, index) => {
+    const key = formatCidr(cidr);
+    if (seen.has(key)) throw new RenderError(`${field}[${index}]`, "must not repeat a route");
+    seen.add(key);
+  });
+}
+
+/** A pushed route: /0 would replace the host's default route without an exception for the switch. */
+function pushedRoute(field: string, value: unknown): Ipv4Cidr {
+  return v.cidr(field, value, 1, 32);
+}
+
+export function checkNetwork(network: RenderNetwork, field = "network"): CheckedNetwork {
+  if (typeof network !== "object" || network === null) throw new RenderError(field, "must be an object");
+  if (typeof network.name !== "string" || network.name.length === 0) {
+    throw new RenderError(`${field}.name`, "must be a non-empty string");
+  }
+  const data = v.cidr(`${field}.dataSubnet`, network.dataSubnet, 16, 29);
+  const backbone = v.cidr(`${field}.backboneSubnet`, network.backboneSubnet, 16, 30);
+  if (cidrsOverlap(data, backbone)) {
+    throw new RenderError(`${field}.backboneSubnet`, "must not overlap the data subnet");
+  }
+  if (network.proto !== "udp" && network.proto !== "tcp") throw new RenderError(`${field}.proto`, "must be udp or tcp");
+  const port = v.port(`${field}.port`, network.port);
+  const keepaliveInterval = v.integer(`${field}.keepaliveInterval`, network.keepaliveInterval, 1, 3600);
+  // OpenVPN refuses a restart timeout below twice the ping interval.
+  const keepaliveTimeout = v.integer(
+    `${field}.keepaliveTimeout`,
+    network.keepaliveTimeout,
+    2 * keepaliveInterval,
+    86400,
+  );
+  const ciphers = v.cipherList(`${field}.dataCiphers`, network.dataCiphers).join(":");
+  const pushRoutes = v.list(`${field}.pushRoutes`, network.pushRoutes, pushedRoute);
+  noRepeats(`${field}.pushRoutes`, pushRoutes);
+  const dnsServers = v.list(`${field}.dnsServers`, network.dnsServers, (f, item) => formatIpv4(v.ipv4(f, item)));
+  const domain: unknown = network.dnsDomain;
+  const dnsDomain = domain === undefined || domain === null ? undefined : v.dnsDomain(`${field}.dnsDomain`, domain);
+  const base: unknown = network.backbonePortBase;
+  const backbonePortBase = base === undefined || base === null ? port : v.port(`${field}.backbonePortBase`, base);
+  const random: unknown = network.remoteRandom;
+  const remoteRandom = random === undefined || random === null ? false : boolean(`${field}.remoteRandom`, random);
+  return {
+    data,
+    dataMask: netmask(data.prefix),
+    backbone,
+    proto: network.proto,
+    port,
+    keepaliveInterval,
+    keepaliveTimeout,
+    ciphers,
+    pushRoutes,
+    dnsServers,
+    dnsDomain,
+    backbonePortBase,
+    remoteRandom,
+  };
+}
+
+function dataHost(net: CheckedNetwork, field: string, value: unknown): number {
+  const address = v.ipv4(field, value);
+  if (!isHostAddress(net.data, address)) {
+    throw new RenderError(field, `must be a host address of the data subnet ${formatCidr(net.data)}`);
+  }
+  return address;
+}
+
+export function checkSwitch(net: CheckedNetwork, sw: RenderSwitch, field = "switch"): CheckedSwitch {
+  if (typeof sw !== "object" || sw === null) throw new RenderError(field, "must be an object");
+  const id = v.switchId(`${field}.id`, sw.id);
+  if (typeof sw.name !== "string") throw new RenderError(`${field}.name`, "must be a string");
+  const endpointHost = v.remoteHost(`${field}.endpointHost`, sw.endpointHost);
+  const endpointPort = v.port(`${field}.endpointPort`, sw.endpointPort);
+  const data = dataHost(net, `${field}.dataAddress`, sw.dataAddress);
+  const poolStart = dataHost(net, `${field}.poolStart`, sw.poolStart);
+  const poolEnd = dataHost(net, `${field}.poolEnd`, sw.poolEnd);
+  if (poolEnd < poolStart) throw new RenderError(`${field}.poolEnd`, "must not be below poolStart");
+  if (data >= poolStart && data <= poolEnd) {
+    throw new RenderError(`${field}.dataAddress`, "must lie outside the switch's own pool");
+  }
+  const backbone = v.ipv4(`${field}.backboneAddress`, sw.backboneAddress);
+  if (!isHostAddress(net.backbone, backbone)) {
+    throw new RenderError(
+      `${field}.backboneAddress`,
+      `must be a host address of the backbone subnet ${formatCidr(net.backbone)}`,
+    );
+  }
+  const enabled = boolean(`${field}.enabled`, sw.enabled);
+  const backboneOffset = backbone - networkAddress(net.backbone);
+  return { id, name: sw.name, endpointHost, endpointPort, data, poolStart, poolEnd, backbone, backboneOffset, enabled };
+}
+
+/** The rules that let several servers share one subnet: distinct addresses, pools that never meet. */
+export function checkSwitchSet(
+  net: CheckedNetwork,
+  switches: readonly RenderSwitch[],
+  field = "switches",
+): CheckedSwitch[] {
+  const checked = v.list(field, switches, (f, item) => checkSwitch(net, item as RenderSwitch, f));
+  checked.forEach((sw, i) => {
+    for (let j = 0; j < i; j++) {
+      const other = checked[j] as CheckedSwitch;
+      const at = `${field}[${i}]`;
+      if (sw.id === other.id) throw new RenderError(`${at}.id`, `must be unique (same as ${field}[${j}])`);
+      if (sw.data === other.data) throw new RenderError(`${at}.dataAddress`, `must be unique (same as ${field}[${j}])`);
+      if (sw.backbone === other.backbone) {
+        throw new RenderError(`${at}.backboneAddress`, `must be unique (same as ${field}[${j}])`);
+      }
+      if (sw.poolStart <= other.poolEnd && other.poolStart <= sw.poolEnd) {
+        throw new RenderError(`${at}.poolStart`, `pool must not overlap the pool of ${field}[${j}]`);
+      }
+      if (
+        (sw.data >= other.poolStart && sw.data <= other.poolEnd) ||
+        (other.data >= sw.poolStart && other.data <= sw.poolEnd)
+      ) {
+        throw new RenderError(`${at}.dataAddress`, `switch addresses must lie outside every pool (see ${field}[${j}])`);
+      }
+    }
+  });
+  return checked;
+}
+
+export function checkHost(
+  net: CheckedNetwork,
+  host: RenderHost,
+  switches: readonly CheckedSwitch[],
+  field = "host",
+): CheckedHost {
+  if (typeof host !== "object" || host === null) throw new RenderError(field, "must be an object");
+  const commonName = v.commonName(`${field}.commonName`, host.commonName);
+  const address = dataHost(net, `${field}.address`, host.address);
+  for (const sw of switches) {
+    if (address === sw.data) throw new RenderError(`${field}.address`, `must not be the address of switch ${sw.id}`);
+    if (address >= sw.poolStart && address <= sw.poolEnd) {
+      // Without the `server` helper OpenVPN does not keep static addresses out of pools.
+      throw new RenderError(`${field}.address`, `must lie outside the dynamic pool of switch ${sw.id}`);
+    }
+  }
+  const subnets = v.list(`${field}.subnets`, host.subnets, (f, item) => v.cidr(f, item, 1, 32));
+  subnets.forEach((subnet, i) => {
+    const at = `${field}.subnets[${i}]`;
+    if (cidrsOverlap(subnet, net.data)) throw new RenderError(at, "must not overlap the data subnet");
+    if (cidrsOverlap(subnet, net.backbone)) throw new RenderError(at, "must not overlap the backbone subnet");
+    subnets.slice(0, i).forEach((other, j) => {
+      if (cidrsOverlap(subnet, other)) throw new RenderError(at, `must not overlap ${field}.subnets[${j}]`);
+    });
+  });
+  const pushRoutes = v.list(`${field}.pushRoutes`, host.pushRoutes, pushedRoute);
+  noRepeats(`${field}.pushRoutes`, pushRoutes);
+  pushRoutes.forEach((route, i) => {
+    if (subnets.some((subnet) => cidrWithin(route, subnet))) {
+      // The host would send part of its own LAN into the tunnel.
+      throw new RenderError(`${field}.pushRoutes[${i}]`, "must not lie inside one of the host's own subnets");
+    }
+  });
+  const enabled = boolean(`${field}.enabled`, host.enabled);
+  return { commonName, address, subnets, pushRoutes, enabled };
+}
+
+/** Route directives take "network netmask". */
+export function routeArgs(cidr: Ipv4Cidr): [string, string] {
+  return [formatIpv4(networkAddress(cidr)), netmask(cidr.prefix)];
+}

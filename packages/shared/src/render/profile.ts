@@ -1,0 +1,64 @@
+import { checkHost, checkNetwork, checkSwitchSet } from "./checks.ts";
+import { ConfigWriter } from "./config-writer.ts";
+import { RenderError } from "./errors.ts";
+import type { ProfileSecrets, RenderHost, RenderNetwork, RenderSwitch } from "./model.ts";
+import { CERTIFICATE_LABELS, checkPemBlock, checkTlsCryptKey, PRIVATE_KEY_LABELS } from "./pem.ts";
+
+/**
+ * Seconds a client waits for a switch before trying the next `remote`. Failover after a switch
+ * dies takes about ping-restart + 1 + this + 1 seconds (OPENVPN-NOTES.md, measured with 5).
+ */
+export const SERVER_POLL_TIMEOUT = 5;
+
+/**
+ * A host's .ovpn: one `remote` per enabled switch, ordered by switch name then id so a profile
+ * only changes when the switches do (and an admin can express a preference through names).
+ */
+export function renderClientProfile(
+  network: RenderNetwork,
+  host: RenderHost,
+  switches: readonly RenderSwitch[],
+  secrets: ProfileSecrets,
+): string {
+  const net = checkNetwork(network);
+  const all = checkSwitchSet(net, switches);
+  const checked = checkHost(net, host, all);
+  const remotes = all
+    .filter((sw) => sw.enabled)
+    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  if (remotes.length === 0) throw new RenderError("switches", "at least one switch must be enabled");
+  const endpoints = new Set<string>();
+  for (const sw of remotes) {
+    const key = `${sw.endpointHost.toLowerCase()} ${sw.endpointPort}`;
+    if (endpoints.has(key)) throw new RenderError("switches", `two enabled switches share the endpoint of ${sw.id}`);
+    endpoints.add(key);
+  }
+  if (typeof secrets !== "object" || secrets === null) throw new RenderError("secrets", "must be an object");
+  const ca = checkPemBlock("secrets.caPem", secrets.caPem, CERTIFICATE_LABELS);
+  const cert =
+    secrets.certPem == null ? undefined : checkPemBlock("secrets.certPem", secrets.certPem, CERTIFICATE_LABELS);
+  const key = secrets.keyPem == null ? undefined : checkPemBlock("secrets.keyPem", secrets.keyPem, PRIVATE_KEY_LABELS);
+  const tlsCrypt =
+    secrets.tlsCryptKey == null ? undefined : checkTlsCryptKey("secrets.tlsCryptKey", secrets.tlsCryptKey);
+
+  const out = new ConfigWriter()
+    .comment(`Switchboard profile for ${checked.commonName}.`)
+    .directive("client")
+    .directive("dev", "tun")
+    .directive("proto", net.proto === "udp" ? "udp" : "tcp-client");
+  for (const sw of remotes) out.directive("remote", sw.endpointHost, sw.endpointPort);
+  if (net.remoteRandom) out.directive("remote-random");
+  out
+    .directive("resolv-retry", "infinite")
+    .directive("nobind")
+    .directive("persist-key")
+    .directive("persist-tun")
+    .directive("remote-cert-tls", "server")
+    .directive("server-poll-timeout", SERVER_POLL_TIMEOUT);
+  if (net.proto === "udp") out.directive("explicit-exit-notify", 1);
+  out.directive("data-ciphers", net.ciphers).directive("verb", 3).inline("ca", ca);
+  if (cert !== undefined) out.inline("cert", cert);
+  if (key !== undefined) out.inline("key", key);
+  if (tlsCrypt !== undefined) out.inline("tls-crypt", tlsCrypt);
+  return out.toString();
+}

@@ -1,0 +1,133 @@
+import { Address6 } from "ip-address";
+import { type Ipv4Cidr, isNetworkCidr, parseCidr } from "../net/cidr.ts";
+import { parseIpv4 } from "../net/ipv4.ts";
+import { RenderError } from "./errors.ts";
+
+/**
+ * One validator per kind of value a directive takes. Each returns the value in the exact form it
+ * will be written, or throws RenderError naming the field and the rule. The character sets are
+ * allow-lists: whitespace, quotes, backslashes, `<`/`>`, `#`/`;` and control characters cannot
+ * pass any of them, so no input can end a line, open an inline block or start a new directive.
+ */
+
+/** Host CNs: 1-64 of letters, digits, `.`, `-`, `_`, starting with a letter or digit. */
+export const COMMON_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Switch ids end up in backbone certificate CNs (`backbone.<id>`), which are capped at 64 chars. */
+export const SWITCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,54}$/;
+/** Data-channel ciphers allowed: AEAD only (CBC needs a separate HMAC, is legacy in 2.6 and rules out DCO). */
+export const AEAD_CIPHERS = ["AES-256-GCM", "AES-128-GCM", "AES-192-GCM", "CHACHA20-POLY1305"] as const;
+
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const HOST_NAME_PATTERN = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const PATH_PATTERN = /^(?:\/[A-Za-z0-9._-]+)+$/;
+/** sun_path is 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+function requireString(field: string, value: unknown): string {
+  if (typeof value !== "string") throw new RenderError(field, "must be a string");
+  return value;
+}
+
+export function commonName(field: string, value: unknown): string {
+  const text = requireString(field, value);
+  if (!COMMON_NAME_PATTERN.test(text)) {
+    throw new RenderError(field, "must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit");
+  }
+  // OpenVPN falls back to the file named DEFAULT for CNs without their own client-config file.
+  if (text.toUpperCase() === "DEFAULT") throw new RenderError(field, "DEFAULT is reserved by client-config-dir");
+  return text;
+}
+
+export function switchId(field: string, value: unknown): string {
+  const text = requireString(field, value);
+  if (!SWITCH_ID_PATTERN.test(text)) {
+    throw new RenderError(field, "must be 1-55 letters, digits, '-' or '_', starting with a letter or digit");
+  }
+  return text;
+}
+
+/** Returns the address as a number; the text is then rewritten by formatIpv4 (same canonical form). */
+export function ipv4(field: string, value: unknown): number {
+  const parsed = parseIpv4(requireString(field, value));
+  if (parsed === undefined) throw new RenderError(field, "must be an IPv4 address in dotted-quad form");
+  return parsed;
+}
+
+export function cidr(field: string, value: unknown, minPrefix = 0, maxPrefix = 32): Ipv4Cidr {
+  const parsed = parseCidr(requireString(field, value));
+  if (parsed === undefined) throw new RenderError(field, "must be an IPv4 CIDR such as 10.0.0.0/24");
+  if (!isNetworkCidr(parsed)) throw new RenderError(field, "must be a network address: host bits must be zero");
+  if (parsed.prefix < minPrefix || parsed.prefix > maxPrefix) {
+    throw new RenderError(field, `prefix length must be between /${minPrefix} and /${maxPrefix}`);
+  }
+  return parsed;
+}
+
+/** A `remote` target: a DNS host name, an IPv4 address or an IPv6 literal. */
+export function remoteHost(field: string, value: unknown): string {
+  const text = requireString(field, value);
+  if (/^[0-9A-Fa-f:.]+$/.test(text) && text.includes(":") && Address6.isValid(text)) return text;
+  if (parseIpv4(text) !== undefined) return text;
+  if (text.length <= 253 && HOST_NAME_PATTERN.test(text) && !/^[0-9]+$/.test(text.slice(text.lastIndexOf(".") + 1))) {
+    return text;
+  }
+  throw new RenderError(field, "must be a host name (letters, digits, '-', dot-separated labels) or an IP address");
+}
+
+export function dnsDomain(field: string, value: unknown): string {
+  const text = requireString(field, value);
+  if (text.length > 253 || !HOST_NAME_PATTERN.test(text) || /^[0-9]+$/.test(text.slice(text.lastIndexOf(".") + 1))) {
+    throw new RenderError(field, "must be a DNS domain (letters, digits, '-', dot-separated labels)");
+  }
+  return text;
+}
+
+export function integer(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RenderError(field, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function port(field: string, value: unknown): number {
+  return integer(field, value, 1, 65535);
+}
+
+export function cipherList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new RenderError(field, "must list at least one cipher");
+  const seen = new Set<string>();
+  value.forEach((item: unknown, index) => {
+    const name = requireString(`${field}[${index}]`, item);
+    if (!(AEAD_CIPHERS as readonly string[]).includes(name)) {
+      throw new RenderError(`${field}[${index}]`, `must be one of the AEAD ciphers ${AEAD_CIPHERS.join(", ")}`);
+    }
+    if (seen.has(name)) throw new RenderError(`${field}[${index}]`, "must not repeat a cipher");
+    seen.add(name);
+  });
+  return [...seen];
+}
+
+/** Absolute, no spaces, quotes or control characters, no `.`/`..` segments (SIGHUP re-reads from `/`). */
+export function absolutePath(field: string, value: unknown): string {
+  const text = requireString(field, value);
+  if (text.length > 1024 || !PATH_PATTERN.test(text) || text.split("/").some((part) => part === "." || part === "..")) {
+    throw new RenderError(
+      field,
+      "must be an absolute path of letters, digits, '.', '-', '_' without '.' or '..' parts",
+    );
+  }
+  return text;
+}
+
+export function socketPath(field: string, value: unknown): string {
+  const text = absolutePath(field, value);
+  if (new TextEncoder().encode(text).length > MAX_SOCKET_PATH) {
+    throw new RenderError(field, `unix socket paths are limited to ${MAX_SOCKET_PATH} bytes`);
+  }
+  return text;
+}
+
+export function list<T>(field: string, value: unknown, each: (field: string, item: unknown) => T): T[] {
+  if (!Array.isArray(value)) throw new RenderError(field, "must be a list");
+  return value.map((item: unknown, index) => each(`${field}[${index}]`, item));
+}
