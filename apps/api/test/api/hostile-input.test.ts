@@ -45,6 +45,8 @@ function hostileCases(networkId: string, hostId: string, switchId: string): Case
     ["cn colon", "POST", "/api/hosts", host({ commonName: "1.2.3.4:1194" }), "body.commonName"],
     ["cn comma", "POST", "/api/hosts", host({ commonName: "a,b" }), "body.commonName"],
     ["cn unicode", "POST", "/api/hosts", host({ commonName: "hôte" }), "body.commonName"],
+    ["cn DEFAULT", "POST", "/api/hosts", host({ commonName: "DEFAULT" }), "body.commonName"],
+    ["cn default lowercase", "POST", "/api/hosts", host({ commonName: "default" }), "body.commonName"],
     ["cn empty", "POST", "/api/hosts", host({ commonName: "" }), "body.commonName"],
     ["cn 65 chars", "POST", "/api/hosts", host({ commonName: long(65) }), "body.commonName"],
     ["cn number", "POST", "/api/hosts", host({ commonName: 42 }), "body.commonName"],

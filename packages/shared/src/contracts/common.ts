@@ -28,6 +28,17 @@ export const SafeNameSchema = Type.String({
   pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
   description: "letters, digits, '.', '-', '_'; starts with a letter or digit; 1-64 characters",
 });
+/**
+ * A host's certificate common name, which is also its client-config-dir file name on every
+ * switch. DEFAULT is the file OpenVPN falls back to for clients without their own, so no host
+ * may be called that.
+ */
+export const CommonNameSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^(?![Dd][Ee][Ff][Aa][Uu][Ll][Tt]$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+  description: "letters, digits, '.', '-', '_'; starts with a letter or digit; 1-64 characters; not DEFAULT",
+});
 /** A DNS name or IPv4 address that clients put in `remote` lines. */
 export const EndpointHostSchema = Type.String({
   minLength: 1,

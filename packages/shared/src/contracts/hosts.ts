@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import {
   CidrSchema,
+  CommonNameSchema,
   CursorSchema,
   DescriptionSchema,
   IdSchema,
@@ -30,7 +31,7 @@ export const HostSchema = Type.Object(
   {
     id: IdSchema,
     networkId: IdSchema,
-    commonName: SafeNameSchema,
+    commonName: CommonNameSchema,
     ...hostFields,
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
@@ -42,7 +43,7 @@ export type Host = Static<typeof HostSchema>;
 export const HostCreateSchema = Type.Object(
   {
     networkId: IdSchema,
-    commonName: SafeNameSchema,
+    commonName: CommonNameSchema,
     // Omitted address: the lowest free static address of the network.
     ...Type.Partial(Type.Object(hostFields)).properties,
   },

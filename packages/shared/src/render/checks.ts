@@ -40,8 +40,8 @@ export interface CheckedSwitch {
   readonly endpointHost: string;
   readonly endpointPort: number;
   readonly data: number;
-  readonly poolStart: number;
-  readonly poolEnd: number;
+  /** Dynamic pool slice; null when the switch serves static hosts only. */
+  readonly pool: { readonly start: number; readonly end: number } | null;
   readonly backbone: number;
   /** Position of the backbone address in the backbone subnet; names the switch's links (naming.ts). */
   readonly backboneOffset: number;
@@ -137,12 +137,14 @@ export function checkSwitch(net: CheckedNetwork, sw: RenderSwitch, field = "swit
   const endpointHost = v.remoteHost(`${field}.endpointHost`, sw.endpointHost);
   const endpointPort = v.port(`${field}.endpointPort`, sw.endpointPort);
   const data = dataHost(net, `${field}.dataAddress`, sw.dataAddress);
-  const poolStart = dataHost(net, `${field}.poolStart`, sw.poolStart);
-  const poolEnd = dataHost(net, `${field}.poolEnd`, sw.poolEnd);
-  if (poolEnd < poolStart) throw new RenderError(`${field}.poolEnd`, "must not be below poolStart");
-  if (data >= poolStart && data <= poolEnd) {
-    throw new RenderError(`${field}.dataAddress`, "must lie outside the switch's own pool");
+  let pool: CheckedSwitch["pool"] = null;
+  if (sw.poolStart != null || sw.poolEnd != null) {
+    const start = dataHost(net, `${field}.poolStart`, sw.poolStart);
+    const end = dataHost(net, `${field}.poolEnd`, sw.poolEnd);
+    if (end < start) throw new RenderError(`${field}.poolEnd`, "must not be below poolStart");
+    pool = { start, end };
   }
+  if (inPool(pool, data)) throw new RenderError(`${field}.dataAddress`, "must lie outside the switch's own pool");
   const backbone = v.ipv4(`${field}.backboneAddress`, sw.backboneAddress);
   if (!isHostAddress(net.backbone, backbone)) {
     throw new RenderError(
@@ -152,7 +154,11 @@ export function checkSwitch(net: CheckedNetwork, sw: RenderSwitch, field = "swit
   }
   const enabled = boolean(`${field}.enabled`, sw.enabled);
   const backboneOffset = backbone - networkAddress(net.backbone);
-  return { id, name: sw.name, endpointHost, endpointPort, data, poolStart, poolEnd, backbone, backboneOffset, enabled };
+  return { id, name: sw.name, endpointHost, endpointPort, data, pool, backbone, backboneOffset, enabled };
+}
+
+function inPool(pool: CheckedSwitch["pool"], address: number): boolean {
+  return pool !== null && address >= pool.start && address <= pool.end;
 }
 
 /** The rules that let several servers share one subnet: distinct addresses, pools that never meet. */
@@ -171,13 +177,10 @@ export function checkSwitchSet(
       if (sw.backbone === other.backbone) {
         throw new RenderError(`${at}.backboneAddress`, `must be unique (same as ${field}[${j}])`);
       }
-      if (sw.poolStart <= other.poolEnd && other.poolStart <= sw.poolEnd) {
+      if (sw.pool && other.pool && sw.pool.start <= other.pool.end && other.pool.start <= sw.pool.end) {
         throw new RenderError(`${at}.poolStart`, `pool must not overlap the pool of ${field}[${j}]`);
       }
-      if (
-        (sw.data >= other.poolStart && sw.data <= other.poolEnd) ||
-        (other.data >= sw.poolStart && other.data <= sw.poolEnd)
-      ) {
+      if (inPool(other.pool, sw.data) || inPool(sw.pool, other.data)) {
         throw new RenderError(`${at}.dataAddress`, `switch addresses must lie outside every pool (see ${field}[${j}])`);
       }
     }
@@ -196,7 +199,7 @@ export function checkHost(
   const address = dataHost(net, `${field}.address`, host.address);
   for (const sw of switches) {
     if (address === sw.data) throw new RenderError(`${field}.address`, `must not be the address of switch ${sw.id}`);
-    if (address >= sw.poolStart && address <= sw.poolEnd) {
+    if (inPool(sw.pool, address)) {
       // Without the `server` helper OpenVPN does not keep static addresses out of pools.
       throw new RenderError(`${field}.address`, `must lie outside the dynamic pool of switch ${sw.id}`);
     }

@@ -43,8 +43,9 @@ export interface RenderSwitch {
   readonly endpointHost: string;
   readonly endpointPort: number;
   readonly dataAddress: string;
-  readonly poolStart: string;
-  readonly poolEnd: string;
+  /** Dynamic pool slice; both null (a nullable column) when the switch serves static hosts only. */
+  readonly poolStart: string | null;
+  readonly poolEnd: string | null;
   readonly backboneAddress: string;
   readonly enabled: boolean;
 }

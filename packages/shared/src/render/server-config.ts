@@ -40,11 +40,13 @@ export function renderSwitchServerConfig(
     .directive("topology", "subnet")
     .directive("proto", net.proto === "udp" ? "udp" : "tcp-server")
     .directive("port", net.port)
-    .directive("ifconfig", own, mask)
-    .comment("Each switch hands out its own slice; static host addresses lie outside every slice.")
-    .directive("ifconfig-pool", formatIpv4(self.poolStart), formatIpv4(self.poolEnd), mask)
-    .push("topology", "subnet")
-    .push("route-gateway", own);
+    .directive("ifconfig", own, mask);
+  if (self.pool) {
+    out
+      .comment("Each switch hands out its own slice; static host addresses lie outside every slice.")
+      .directive("ifconfig-pool", formatIpv4(self.pool.start), formatIpv4(self.pool.end), mask);
+  }
+  out.push("topology", "subnet").push("route-gateway", own);
   for (const route of net.pushRoutes) out.push("route", ...routeArgs(route));
   for (const dns of net.dnsServers) out.push("dhcp-option", "DNS", dns);
   if (net.dnsDomain !== undefined) out.push("dhcp-option", "DOMAIN", net.dnsDomain);

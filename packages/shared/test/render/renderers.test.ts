@@ -33,6 +33,15 @@ describe("server config", () => {
     paths,
   );
 
+  it("leaves ifconfig-pool out for a switch without a pool, and keeps hosts out of other pools", () => {
+    const poolless = { ...b, poolStart: null, poolEnd: null };
+    const config = renderSwitchServerConfig(twoSwitch.network, poolless, [a, poolless], paths);
+    expect(config).not.toContain("ifconfig-pool");
+    expect(config).toContain("\nifconfig 10.100.100.101 255.255.255.0\n");
+    const inPoolOfA = { ...(twoSwitch.hosts[0] as RenderHost), address: a.poolStart as string };
+    expect(() => renderClientConfigFile(twoSwitch.network, inPoolOfA, [a, poolless])).toThrow(/dynamic pool/);
+  });
+
   it("gives each switch its own address, pool slice and route-gateway in the shared subnet", () => {
     expect(udp).toContain("\nifconfig 10.100.100.101 255.255.255.0\n");
     expect(udp).toContain("\nifconfig-pool 10.100.100.102 10.100.100.200 255.255.255.0\n");
