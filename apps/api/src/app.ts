@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import type { Database } from "./db/database.ts";
+import { configRoutes } from "./features/configs/config-routes.ts";
+import { configService } from "./features/configs/config-service.ts";
 import { hostRoutes } from "./features/hosts/host-routes.ts";
 import { hostService } from "./features/hosts/host-service.ts";
 import { networkRoutes } from "./features/networks/network-routes.ts";
@@ -57,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   networkRoutes(app, networkService(prisma));
   switchRoutes(app, switchService(prisma));
   hostRoutes(app, hostService(prisma));
+  configRoutes(app, configService(prisma));
 
   app.setNotFoundHandler(options.webDir ? await registerWebConsole(app, options.webDir, sendNotFound) : sendNotFound);
   if (options.closeDatabaseOnClose) app.addHook("onClose", () => options.db.close());

@@ -1,4 +1,5 @@
 export * from "./contracts/common.ts";
+export * from "./contracts/configs.ts";
 export * from "./contracts/errors.ts";
 export * from "./contracts/health.ts";
 export * from "./contracts/hosts.ts";

@@ -8,7 +8,6 @@ import {
   Ipv4Schema,
   LimitSchema,
   pageOf,
-  SafeNameSchema,
   SortOrderSchema,
   TagSchema,
   TimestampSchema,
