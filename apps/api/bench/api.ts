@@ -1,13 +1,15 @@
 // pnpm bench:api — seeds 10,000 hosts through the real HTTP API on loopback, on embedded PGlite
 // and on the real PostgreSQL server, and measures list, filter and create latency under
-// concurrent clients. The last line is for PostgreSQL:
+// concurrent clients. The API runs in its own process (LOG_LEVEL=warn); the last line is for PostgreSQL:
 //   api: list p50 <ms> ms p99 <ms> ms, filter p99 <ms> ms, create p99 <ms> ms, import-10k <s> s
 // BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) names a server where
 // the bench may create and drop a scratch database.
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
-import { buildApp } from "../src/app.ts";
-import { type DatabaseTarget, openDatabase } from "../src/db/database.ts";
+import { startServer } from "../test/support/server-process.ts";
 import { ms, percentile, timed } from "./stats.ts";
 
 const HOSTS = 10_000;
@@ -32,10 +34,10 @@ async function getJson(url: string) {
   return response.json();
 }
 
-async function run(label: string, target: DatabaseTarget) {
-  const db = await openDatabase(target);
-  const app = await buildApp({ db });
-  const base = await app.listen({ port: 0, host: "127.0.0.1" });
+/** The API runs as its own process, as in production, so the load generator does not share its event loop. */
+async function run(label: string, env: Record<string, string>) {
+  const server = startServer({ ...env, LOG_LEVEL: "warn" });
+  const base = (await server.ready).replace(/\/$/, "");
   try {
     const network = await postJson(`${base}/api/networks`, {
       name: "bench",
@@ -83,8 +85,7 @@ async function run(label: string, target: DatabaseTarget) {
     const line = `list p50 ${ms(percentile(list, 50))} ms p99 ${ms(percentile(list, 99))} ms, filter p99 ${ms(percentile(filter, 99))} ms, create p99 ${ms(percentile(create, 99))} ms, import-10k ${importSeconds.toFixed(2)} s`;
     return `${label}: ${line}`;
   } finally {
-    await app.close();
-    await db.close();
+    await server.stop();
   }
 }
 
@@ -104,5 +105,10 @@ async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promis
 }
 
 console.log(`seeding ${HOSTS} hosts per database; ${CONCURRENCY} concurrent clients over HTTP on loopback`);
-console.log(await run("api[pglite]", { kind: "pglite", inMemory: true }));
-console.log(await withScratchDatabase((url) => run("api", { kind: "postgres", url })));
+const dataDir = await mkdtemp(join(tmpdir(), "sb-bench-"));
+try {
+  console.log(await run("api[pglite]", { DATA_DIR: dataDir }));
+} finally {
+  await rm(dataDir, { recursive: true, force: true });
+}
+console.log(await withScratchDatabase((url) => run("api", { DATABASE_URL: url })));
