@@ -11,6 +11,8 @@ import { hostRoutes } from "./features/hosts/host-routes.ts";
 import { hostService } from "./features/hosts/host-service.ts";
 import { networkRoutes } from "./features/networks/network-routes.ts";
 import { networkService } from "./features/networks/network-service.ts";
+import { certificateAuthority } from "./features/pki/certificate-authority.ts";
+import type { PkiSettings } from "./features/pki/pki-settings.ts";
 import { switchRoutes } from "./features/switches/switch-routes.ts";
 import { switchService } from "./features/switches/switch-service.ts";
 import { registerErrorHandling, sendNotFound } from "./http/error-handler.ts";
@@ -21,6 +23,7 @@ import { healthRoutes, VERSION } from "./routes/health.ts";
 
 export interface AppOptions {
   db: Database;
+  pki: PkiSettings;
   /** pino options or `false`; tests pass `false` to keep their output clean. */
   logger?: FastifyServerOptions["logger"];
   /** Folder with the built console (apps/web/dist); not served when absent. */
@@ -56,9 +59,10 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   healthRoutes(app, options.db);
   const { prisma } = options.db;
-  networkRoutes(app, networkService(prisma));
-  switchRoutes(app, switchService(prisma));
-  hostRoutes(app, hostService(prisma));
+  const authority = certificateAuthority(options.pki);
+  networkRoutes(app, networkService(prisma, authority));
+  switchRoutes(app, switchService(prisma, authority));
+  hostRoutes(app, hostService(prisma, authority));
   configRoutes(app, configService(prisma));
 
   app.setNotFoundHandler(options.webDir ? await registerWebConsole(app, options.webDir, sendNotFound) : sendNotFound);

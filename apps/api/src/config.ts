@@ -1,10 +1,18 @@
 import { resolve } from "node:path";
+import { DEFAULT_PKI } from "./features/pki/pki-settings.ts";
+import { KEY_TYPES, type KeyType } from "./pki/keys.ts";
 import { StartupError } from "./startup-error.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
+  /** Master key from the environment (hex or base64); unset: <dataDir>/master.key. */
+  masterKey: string | undefined;
+  caKeyType: KeyType;
+  leafKeyType: KeyType;
+  certValidityDays: number;
+  crlValidityDays: number;
   port: number;
   host: string;
   /** Real Postgres when set; embedded PGlite in `dataDir` when not. */
@@ -51,6 +59,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : `!must be one of ${LOG_LEVELS.join(", ")}`,
     ),
     webDir: read<string | undefined>("WEB_DIR", undefined, (raw) => resolve(cwd, raw)),
+    masterKey: env.SWITCHBOARD_MASTER_KEY || undefined,
+    caKeyType: read<KeyType>("PKI_CA_KEY_TYPE", DEFAULT_PKI.caKeyType, keyType),
+    leafKeyType: read<KeyType>("PKI_LEAF_KEY_TYPE", DEFAULT_PKI.leafKeyType, keyType),
+    certValidityDays: read("CERT_VALIDITY_DAYS", DEFAULT_PKI.leafValidityDays, days(1, 3650)),
+    crlValidityDays: read("CRL_VALIDITY_DAYS", DEFAULT_PKI.crlValidityDays, days(2, 365)),
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS", 10_000, (raw) =>
       /^\d{1,7}$/.test(raw) && Number(raw) >= 100 ? Number(raw) : "!must be a whole number of milliseconds >= 100",
     ),
@@ -59,6 +72,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new StartupError(`configuration error: ${problems.join("; ")}`);
   }
   return config;
+}
+
+function keyType(raw: string): KeyType | string {
+  return (KEY_TYPES as readonly string[]).includes(raw) ? (raw as KeyType) : `!must be one of ${KEY_TYPES.join(", ")}`;
+}
+
+function days(min: number, max: number) {
+  return (raw: string): number | string =>
+    /^\d{1,5}$/.test(raw) && Number(raw) >= min && Number(raw) <= max
+      ? Number(raw)
+      : `!must be a whole number of days from ${min} to ${max}`;
 }
 
 function parseDatabaseUrl(raw: string): string {

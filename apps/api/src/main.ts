@@ -3,8 +3,11 @@ import { fileURLToPath } from "node:url";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.ts";
 import { type Config, describeDatabaseUrl, loadConfig } from "./config.ts";
+import { ensureDataDir } from "./db/data-dir-lock.ts";
 import { type DatabaseTarget, openDatabase } from "./db/database.ts";
 import { MigrationError } from "./db/migrator.ts";
+import { DEFAULT_PKI } from "./features/pki/pki-settings.ts";
+import { loadOrCreateMasterKey, PkiError } from "./pki/index.ts";
 import { errorCode, StartupError } from "./startup-error.ts";
 
 const BUILT_CONSOLE = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -14,14 +17,31 @@ async function start() {
   const target: DatabaseTarget = config.databaseUrl
     ? { kind: "postgres", url: config.databaseUrl }
     : { kind: "pglite", dataDir: config.dataDir };
+  ensureDataDir(config.dataDir);
+  const masterKey = await loadOrCreateMasterKey({ envValue: config.masterKey, dataDir: config.dataDir }).catch(
+    (error) => {
+      throw error instanceof PkiError ? new StartupError(`master key: ${error.message}`) : error;
+    },
+  );
   const db = await openDatabase(target);
   const app = await buildApp({
     db,
+    pki: {
+      masterKey: masterKey.key,
+      caKeyType: config.caKeyType,
+      leafKeyType: config.leafKeyType,
+      caValidityDays: DEFAULT_PKI.caValidityDays,
+      leafValidityDays: config.certValidityDays,
+      crlValidityDays: config.crlValidityDays,
+    },
     logger: { level: config.logLevel },
     webDir: config.webDir ?? (existsSync(BUILT_CONSOLE) ? BUILT_CONSOLE : undefined),
     closeDatabaseOnClose: true,
   });
   app.log.info({ applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied }, "database migrated");
+  if (masterKey.source === "created") {
+    app.log.warn({ path: masterKey.path }, "created a new master key: back it up, every private key is sealed with it");
+  }
 
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, "shutting down after an error");

@@ -8,13 +8,7 @@ import { errorCode, StartupError } from "../startup-error.ts";
  * taken over.
  */
 export function lockDataDir(dataDir: string): () => void {
-  try {
-    mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    throw new StartupError(
-      `data folder ${dataDir} cannot be created (${errorCode(error) ?? error}): set DATA_DIR to a writable folder`,
-    );
-  }
+  ensureDataDir(dataDir);
   const file = join(dataDir, "switchboard.pid");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -45,5 +39,16 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return errorCode(error) === "EPERM";
+  }
+}
+
+/** Creates the data folder (it holds the master key even when the database is a server). */
+export function ensureDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StartupError(
+      `data folder ${dataDir} cannot be created (${errorCode(error) ?? error}): set DATA_DIR to a writable folder`,
+    );
   }
 }

@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { describeDatabaseUrl } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { errorCode, StartupError } from "../startup-error.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { type MigrationResult, migrate, readMigrations } from "./migrator.ts";
+import { pgliteAdapter } from "./pglite-bytes-fix.ts";
 import type { SqlSession } from "./sql-session.ts";
 
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../../../prisma/migrations", import.meta.url));
@@ -87,7 +87,7 @@ async function openPglite(
     release();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({ adapter: pgliteAdapter(pglite) });
   return wrap("pglite", prisma, result, async () => {
     await pglite.close();
     release();

@@ -25,7 +25,7 @@ describeEachDatabase("networks API", (kind: DatabaseKind) => {
       keepaliveInterval: 2,
       keepaliveTimeout: 10,
       dataCiphers: ["AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305"],
-      revision: 0,
+      revision: 1, // its first CRL
     });
     const fetched = await api.get(`/api/networks/${created.body.id}`);
     expect(fetched.body).toEqual(created.body);
@@ -76,7 +76,7 @@ describeEachDatabase("networks API", (kind: DatabaseKind) => {
     const network = (await api.post("/api/networks", networkBody())).body;
     const changed = await api.patch(`/api/networks/${network.id}`, { port: 1195, pushRoutes: ["192.168.50.0/24"] });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ port: 1195, pushRoutes: ["192.168.50.0/24"], revision: 1 });
+    expect(changed.body).toMatchObject({ port: 1195, pushRoutes: ["192.168.50.0/24"], revision: network.revision + 1 });
     await api.post("/api/hosts", { networkId: network.id, commonName: "web-1" });
     const readdress = await api.patch(`/api/networks/${network.id}`, { dataSubnet: "10.99.0.0/24" });
     expect(readdress.status).toBe(409);

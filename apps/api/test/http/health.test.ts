@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildApp } from "../../src/app.ts";
 import type { Database } from "../../src/db/database.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
+import { testPki } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase, openTestDatabase } from "../support/test-database.ts";
 
 describeEachDatabase("health and errors", (kind: DatabaseKind) => {
@@ -10,7 +11,7 @@ describeEachDatabase("health and errors", (kind: DatabaseKind) => {
 
   beforeAll(async () => {
     db = await openTestDatabase(kind);
-    app = await buildApp({ db });
+    app = await buildApp({ db, pki: testPki() });
   });
   afterAll(async () => {
     await app.close();

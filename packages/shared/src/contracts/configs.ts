@@ -4,7 +4,7 @@ import { IdSchema, Nullable } from "./common.ts";
 /** Where agents keep a network's files unless told otherwise: <dir>/<network tag>/. */
 export const DEFAULT_AGENT_DIR = "/var/lib/switchboard-agent";
 
-export const BackboneLinkSchema = Type.Object({
+export const BackboneLinkPreviewSchema = Type.Object({
   peerId: IdSchema,
   peerName: Type.String(),
   role: Type.String({ description: "tls-server or tls-client end of the link" }),
@@ -14,7 +14,7 @@ export const BackboneLinkSchema = Type.Object({
   configPath: Type.String(),
   config: Type.String({ description: "OpenVPN config of this switch's end" }),
 });
-export type BackboneLink = Static<typeof BackboneLinkSchema>;
+export type BackboneLinkPreview = Static<typeof BackboneLinkPreviewSchema>;
 
 export const ClientConfigFileSchema = Type.Object({
   fileName: Type.String({ description: "name of the file in the switches' client-config-dir" }),

@@ -1,5 +1,10 @@
 import { Type } from "@sinclair/typebox";
-import { BackboneLinkSchema, ClientConfigFileSchema, ErrorResponseSchema, IdParamsSchema } from "@switchboard/shared";
+import {
+  BackboneLinkPreviewSchema,
+  ClientConfigFileSchema,
+  ErrorResponseSchema,
+  IdParamsSchema,
+} from "@switchboard/shared";
 import type { TypedApp } from "../../http/typed-app.ts";
 import type { ConfigService } from "./config-service.ts";
 
@@ -29,7 +34,7 @@ export function configRoutes(app: TypedApp, configs: ConfigService) {
         tags: ["configs"],
         summary: "This switch's end of the backbone link to every other enabled switch",
         params: IdParamsSchema,
-        response: { 200: Type.Array(BackboneLinkSchema), ...errors },
+        response: { 200: Type.Array(BackboneLinkPreviewSchema), ...errors },
       },
     },
     (request) => configs.backboneLinks(request.params.id),

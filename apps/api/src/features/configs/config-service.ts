@@ -1,5 +1,5 @@
 import {
-  type BackboneLink,
+  type BackboneLinkPreview,
   type ClientConfigFile,
   ccdFileName,
   DEFAULT_AGENT_DIR,
@@ -44,7 +44,7 @@ export function configService(prisma: PrismaClient) {
     },
 
     /** This switch's end of a link to every other enabled switch of its network. */
-    async backboneLinks(switchId: string): Promise<BackboneLink[]> {
+    async backboneLinks(switchId: string): Promise<BackboneLinkPreview[]> {
       const { row, network, paths } = await loadSwitch(switchId);
       const self = renderSwitch(row);
       const peers = row.network.switches

@@ -13,6 +13,7 @@ import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/pris
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
+import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
 import { decodeCursor, encodeCursor } from "./host-cursor.ts";
 
@@ -116,7 +117,7 @@ async function reserve(context: NetworkContext, id: string, commonName: string, 
   for (const cidr of subnets) behindHosts.push({ hostId: id, commonName, subnet: requireSubnet("subnets", cidr) });
 }
 
-export function hostService(prisma: PrismaClient) {
+export function hostService(prisma: PrismaClient, authority: CertificateAuthority) {
   async function requireUniqueName(tx: Tx, networkId: string, commonName: string) {
     const clash = await tx.host.findUnique({
       where: { networkId_commonName: { networkId, commonName } },
@@ -221,6 +222,7 @@ export function hostService(prisma: PrismaClient) {
         const row = await tx.host.findUnique({ where: { id }, select: { networkId: true } });
         if (!row) throw notFound("host", id);
         await lockNetwork(tx, row.networkId);
+        await authority.revokeAllOf(tx, { networkId: row.networkId, hostId: id });
         await tx.host.delete({ where: { id } });
         await bumpRevision(tx, row.networkId);
       });

@@ -3,6 +3,7 @@ import { overlaps } from "@switchboard/shared";
 import { inTransaction, lockNetwork, lockNetworkSubnets, type Tx } from "../../db/transactions.ts";
 import type { Network as NetworkRow, PrismaClient } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound } from "../../http/errors.ts";
+import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
 
 export function toNetwork(row: NetworkRow): Network {
@@ -66,7 +67,7 @@ async function checkNoOverlap(tx: Tx, network: NetworkShape, exceptId?: string) 
   }
 }
 
-export function networkService(prisma: PrismaClient) {
+export function networkService(prisma: PrismaClient, authority: CertificateAuthority) {
   async function requireUniqueName(tx: Tx, name: string, exceptId?: string) {
     const clash = await tx.network.findUnique({ where: { name }, select: { id: true } });
     if (clash && clash.id !== exceptId) throw conflict("body.name", `is already the name of network ${clash.id}`);
@@ -94,7 +95,8 @@ export function networkService(prisma: PrismaClient) {
         await lockNetworkSubnets(tx);
         await requireUniqueName(tx, input.name);
         await checkNoOverlap(tx, candidate);
-        return toNetwork(await tx.network.create({ data: input }));
+        const row = await tx.network.create({ data: input });
+        return toNetwork(await authority.createForNetwork(tx, row));
       });
     },
 

@@ -1,8 +1,17 @@
-import { contains, intToIp, ipToInt, type Switch, type SwitchCreate, type SwitchUpdate } from "@switchboard/shared";
+import {
+  backboneCommonName,
+  contains,
+  intToIp,
+  ipToInt,
+  type Switch,
+  type SwitchCreate,
+  type SwitchUpdate,
+} from "@switchboard/shared";
 import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { PrismaClient, Switch as SwitchRow } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { networkAddresses } from "../address-plan-loader.ts";
+import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireSubnet } from "../subnet-rules.ts";
 
 export function toSwitch(row: SwitchRow): Switch {
@@ -87,7 +96,7 @@ async function place(
   return { dataAddress, poolStart: pool?.start ?? null, poolEnd: pool?.end ?? null, backboneAddress };
 }
 
-export function switchService(prisma: PrismaClient) {
+export function switchService(prisma: PrismaClient, authority: CertificateAuthority) {
   async function requireUniqueName(tx: Tx, networkId: string, name: string, selfId?: string) {
     const clash = await tx.switch.findUnique({ where: { networkId_name: { networkId, name } }, select: { id: true } });
     if (clash && clash.id !== selfId)
@@ -128,6 +137,19 @@ export function switchService(prisma: PrismaClient) {
             ...placement,
           },
         });
+        // The server certificate for the data server, the backbone one for links to other switches.
+        await authority.issue(tx, {
+          networkId: network.id,
+          kind: "server",
+          commonName: `server.${row.id}`,
+          switchId: row.id,
+        });
+        await authority.issue(tx, {
+          networkId: network.id,
+          kind: "backbone",
+          commonName: backboneCommonName(row),
+          switchId: row.id,
+        });
         await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
         return toSwitch(row);
       });
@@ -163,6 +185,7 @@ export function switchService(prisma: PrismaClient) {
         const row = await tx.switch.findUnique({ where: { id }, select: { networkId: true } });
         if (!row) throw notFound("switch", id);
         await lockNetwork(tx, row.networkId);
+        await authority.revokeAllOf(tx, { networkId: row.networkId, switchId: id });
         await tx.switch.delete({ where: { id } });
         await tx.network.update({ where: { id: row.networkId }, data: { revision: { increment: 1 } } });
       });

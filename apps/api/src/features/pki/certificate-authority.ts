@@ -1,0 +1,239 @@
+import type { Tx } from "../../db/transactions.ts";
+import type { Certificate, CertificateKind, Network } from "../../generated/prisma/client.ts";
+import { HttpError } from "../../http/error-handler.ts";
+import { conflict, notFound } from "../../http/errors.ts";
+import {
+  buildCrl,
+  createCa,
+  generateTlsCryptKey,
+  issueCertificate,
+  PkiError,
+  type RevocationReason,
+  seal,
+  signCsr,
+  unseal,
+} from "../../pki/index.ts";
+import { CRL_REFRESH_SHARE, type PkiSettings } from "./pki-settings.ts";
+
+const DAY_MS = 86_400_000;
+
+/** Sealed blobs are bound to what they are, so one cannot be swapped into another row. */
+export const sealContext = {
+  certificateKey: (networkId: string, serial: string) => `certificate-key:${networkId}:${serial}`,
+  tlsCrypt: (networkId: string) => `tls-crypt:${networkId}`,
+};
+
+/** Prisma's Bytes columns take a plain Uint8Array over its own ArrayBuffer. */
+const bytes = (buffer: Buffer): Uint8Array<ArrayBuffer> => new Uint8Array(buffer);
+
+/** A PKI rule broken by the request (a bad CSR...): 400 naming the field. */
+function asHttpError(error: unknown): never {
+  if (error instanceof PkiError) throw new HttpError(400, error.message);
+  throw error;
+}
+
+export interface IssueRequest {
+  networkId: string;
+  kind: Exclude<CertificateKind, "ca">;
+  commonName: string;
+  hostId?: string;
+  switchId?: string;
+  /** The holder's own CSR; without it a key pair is generated here and sealed. */
+  csrPem?: string;
+  validityDays?: number;
+}
+
+/**
+ * The network's certificate authority over the database: every private key sealed under the
+ * master key, every issued certificate recorded, the CRL republished whenever one is revoked.
+ * All methods run inside the caller's transaction.
+ */
+export function certificateAuthority(settings: PkiSettings) {
+  const { masterKey } = settings;
+
+  async function currentCa(tx: Tx, networkId: string) {
+    const ca = await tx.certificate.findFirst({ where: { networkId, kind: "ca", revokedAt: null } });
+    if (!ca?.keySealed) throw new HttpError(409, `network ${networkId} has no certificate authority`);
+    const keyPem = unseal(
+      Buffer.from(ca.keySealed),
+      masterKey,
+      sealContext.certificateKey(networkId, ca.serial),
+    ).toString("utf8");
+    return { row: ca, certPem: ca.pem, keyPem };
+  }
+
+  async function regenerateCrl(tx: Tx, networkId: string, now = new Date()): Promise<Network> {
+    // The network row lock orders CRL numbers and makes each CRL include every revocation before it.
+    await tx.$queryRaw`SELECT id::text FROM "Network" WHERE id = ${networkId}::uuid FOR UPDATE`;
+    const network = await tx.network.findUniqueOrThrow({ where: { id: networkId } });
+    const ca = await currentCa(tx, networkId);
+    const revoked = await tx.certificate.findMany({
+      where: { networkId, revokedAt: { not: null }, kind: { not: "ca" } },
+      select: { serial: true, revokedAt: true, revocationReason: true },
+    });
+    const crlNumber = network.crlNumber + 1;
+    const nextUpdate = new Date(now.getTime() + settings.crlValidityDays * DAY_MS);
+    const crlPem = await buildCrl({
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      revoked: revoked.map((r) => ({
+        serialHex: r.serial,
+        revokedAt: r.revokedAt as Date,
+        reason: (r.revocationReason ?? "unspecified") as RevocationReason,
+      })),
+      crlNumber,
+      thisUpdate: now,
+      nextUpdate,
+    });
+    return tx.network.update({
+      where: { id: networkId },
+      data: { crlPem, crlNumber, crlNextUpdate: nextUpdate, revision: { increment: 1 } },
+    });
+  }
+
+  async function storeIssued(
+    tx: Tx,
+    request: IssueRequest,
+    issued: { certPem: string; serialHex: string; notBefore: Date; notAfter: Date; keyPem?: string },
+  ) {
+    return tx.certificate.create({
+      data: {
+        networkId: request.networkId,
+        kind: request.kind,
+        serial: issued.serialHex,
+        commonName: request.commonName,
+        pem: issued.certPem,
+        keySealed: issued.keyPem
+          ? bytes(seal(issued.keyPem, masterKey, sealContext.certificateKey(request.networkId, issued.serialHex)))
+          : null,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        hostId: request.hostId ?? null,
+        switchId: request.switchId ?? null,
+      },
+    });
+  }
+
+  const authority = {
+    currentCa,
+    regenerateCrl,
+
+    /** A new network's CA, tls-crypt key and first (empty) CRL. */
+    async createForNetwork(tx: Tx, network: { id: string; name: string }) {
+      const ca = await createCa({
+        commonName: `Switchboard ${network.name} CA`,
+        validityDays: settings.caValidityDays,
+        keyType: settings.caKeyType,
+      });
+      await storeIssued(
+        tx,
+        { networkId: network.id, kind: "ca" as never, commonName: `Switchboard ${network.name} CA` },
+        ca,
+      );
+      await tx.network.update({
+        where: { id: network.id },
+        data: { tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(network.id))) },
+      });
+      return regenerateCrl(tx, network.id);
+    },
+
+    /**
+     * Issues a certificate; the holder's previous one in force (same host, or same switch and
+     * kind) is revoked as superseded in the same transaction.
+     */
+    async issue(tx: Tx, request: IssueRequest): Promise<Certificate> {
+      const ca = await currentCa(tx, request.networkId);
+      const options = {
+        caCertPem: ca.certPem,
+        caKeyPem: ca.keyPem,
+        commonName: request.commonName,
+        kind: request.kind,
+        validityDays: request.validityDays ?? settings.leafValidityDays,
+      };
+      const issued = await (request.csrPem
+        ? signCsr({ ...options, csrPem: request.csrPem })
+        : issueCertificate({ ...options, keyType: settings.leafKeyType })
+      ).catch(asHttpError);
+      const previous = await tx.certificate.findMany({
+        where: {
+          networkId: request.networkId,
+          revokedAt: null,
+          ...(request.hostId ? { hostId: request.hostId } : { switchId: request.switchId ?? "", kind: request.kind }),
+        },
+        select: { id: true },
+      });
+      if (previous.length > 0) {
+        await tx.certificate.updateMany({
+          where: { id: { in: previous.map((p) => p.id) } },
+          data: { revokedAt: new Date(), revocationReason: "superseded" },
+        });
+      }
+      const row = await storeIssued(tx, request, issued);
+      if (previous.length > 0) await regenerateCrl(tx, request.networkId);
+      return row;
+    },
+
+    async revoke(tx: Tx, certificateId: string, reason: RevocationReason): Promise<Certificate> {
+      const row = await tx.certificate.findUnique({ where: { id: certificateId } });
+      if (!row) throw notFound("certificate", certificateId);
+      if (row.kind === "ca")
+        throw conflict("certificate", "is the network's CA: replace the CA by importing one instead");
+      if (row.revokedAt) throw conflict("certificate", `was already revoked on ${row.revokedAt.toISOString()}`);
+      const revoked = await tx.certificate.update({
+        where: { id: certificateId },
+        data: { revokedAt: new Date(), revocationReason: reason },
+      });
+      await regenerateCrl(tx, row.networkId);
+      return revoked;
+    },
+
+    /** Revokes whatever is in force for a host or switch that is going away. */
+    async revokeAllOf(tx: Tx, owner: { networkId: string; hostId?: string; switchId?: string }) {
+      const where = {
+        networkId: owner.networkId,
+        revokedAt: null,
+        ...(owner.hostId ? { hostId: owner.hostId } : { switchId: owner.switchId }),
+      };
+      const { count } = await tx.certificate.updateMany({
+        where,
+        data: { revokedAt: new Date(), revocationReason: "cessationOfOperation" },
+      });
+      if (count > 0) await regenerateCrl(tx, owner.networkId);
+    },
+
+    privateKeyOf(row: Certificate): string | null {
+      if (!row.keySealed) return null;
+      return unseal(
+        Buffer.from(row.keySealed),
+        masterKey,
+        sealContext.certificateKey(row.networkId, row.serial),
+      ).toString("utf8");
+    },
+
+    tlsCryptKeyOf(network: Network): string | null {
+      if (!network.tlsCryptKeySealed) return null;
+      return unseal(Buffer.from(network.tlsCryptKeySealed), masterKey, sealContext.tlsCrypt(network.id)).toString(
+        "utf8",
+      );
+    },
+
+    async rotateTlsCrypt(tx: Tx, networkId: string) {
+      return tx.network.update({
+        where: { id: networkId },
+        data: {
+          tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(networkId))),
+          revision: { increment: 1 },
+        },
+      });
+    },
+
+    /** True when the CRL has less than a third of its validity left (or none at all). */
+    crlIsDue(network: Pick<Network, "crlNextUpdate">, now = new Date()) {
+      if (!network.crlNextUpdate) return true;
+      return network.crlNextUpdate.getTime() - now.getTime() < settings.crlValidityDays * DAY_MS * CRL_REFRESH_SHARE;
+    },
+  };
+  return authority;
+}
+
+export type CertificateAuthority = ReturnType<typeof certificateAuthority>;
