@@ -12,6 +12,9 @@ import { hostService } from "./features/hosts/host-service.ts";
 import { networkRoutes } from "./features/networks/network-routes.ts";
 import { networkService } from "./features/networks/network-service.ts";
 import { certificateAuthority } from "./features/pki/certificate-authority.ts";
+import { startCrlRefresher } from "./features/pki/crl-refresher.ts";
+import { pkiRoutes } from "./features/pki/pki-routes.ts";
+import { pkiService } from "./features/pki/pki-service.ts";
 import type { PkiSettings } from "./features/pki/pki-settings.ts";
 import { switchRoutes } from "./features/switches/switch-routes.ts";
 import { switchService } from "./features/switches/switch-service.ts";
@@ -28,6 +31,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Folder with the built console (apps/web/dist); not served when absent. */
   webDir?: string;
+  /** Timers such as the CRL refresher (main turns them on; tests call the jobs directly). */
+  backgroundJobs?: boolean;
   /** Close the database together with the app (main does; tests that share one do not). */
   closeDatabaseOnClose?: boolean;
 }
@@ -64,6 +69,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   switchRoutes(app, switchService(prisma, authority));
   hostRoutes(app, hostService(prisma, authority));
   configRoutes(app, configService(prisma));
+  const pki = pkiService(prisma, authority);
+  pkiRoutes(app, pki);
+  if (options.backgroundJobs) startCrlRefresher(app, pki);
 
   app.setNotFoundHandler(options.webDir ? await registerWebConsole(app, options.webDir, sendNotFound) : sendNotFound);
   if (options.closeDatabaseOnClose) app.addHook("onClose", () => options.db.close());

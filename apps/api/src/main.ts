@@ -37,6 +37,7 @@ async function start() {
     logger: { level: config.logLevel },
     webDir: config.webDir ?? (existsSync(BUILT_CONSOLE) ? BUILT_CONSOLE : undefined),
     closeDatabaseOnClose: true,
+    backgroundJobs: true,
   });
   app.log.info({ applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied }, "database migrated");
   if (masterKey.source === "created") {

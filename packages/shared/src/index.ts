@@ -1,3 +1,4 @@
+export * from "./contracts/certificates.ts";
 export * from "./contracts/common.ts";
 export * from "./contracts/configs.ts";
 export * from "./contracts/errors.ts";

@@ -11,11 +11,17 @@ export function testPki(overrides: Partial<PkiSettings> = {}): PkiSettings {
 
 /** The whole API on a fresh database of the given kind; closing it drops the database. */
 export async function openTestApp(kind: DatabaseKind, pki: PkiSettings = testPki()): Promise<TypedApp> {
+  return (await openTestAppWithDatabase(kind, pki)).app;
+}
+
+/** The same, with the database at hand for assertions the API does not expose. */
+export async function openTestAppWithDatabase(kind: DatabaseKind, pki: PkiSettings = testPki()) {
   const db = await openTestDatabase(kind);
-  return buildApp({
+  const app = await buildApp({
     db,
     pki,
     closeDatabaseOnClose: true,
     ...(process.env.TEST_LOG ? { logger: { level: "error" } } : {}),
   });
+  return { app, db, pki };
 }

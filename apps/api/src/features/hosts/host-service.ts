@@ -10,12 +10,12 @@ import {
 } from "@switchboard/shared";
 import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
-import { decodeCursor, encodeCursor } from "./host-cursor.ts";
 
 export function toHost(row: HostRow): Host {
   return {

@@ -6,6 +6,7 @@ import {
   buildCrl,
   createCa,
   generateTlsCryptKey,
+  type ImportedPki,
   issueCertificate,
   PkiError,
   type RevocationReason,
@@ -199,6 +200,56 @@ export function certificateAuthority(settings: PkiSettings) {
         data: { revokedAt: new Date(), revocationReason: "cessationOfOperation" },
       });
       if (count > 0) await regenerateCrl(tx, owner.networkId);
+    },
+
+    /**
+     * Puts an imported CA in place of the generated one (which has signed nothing yet) and records
+     * every certificate it issued with its serial and revocation, so the CRL carries them on.
+     * The newest valid certificate of a common name is tied to the host of that name, if any.
+     */
+    async importCa(tx: Tx, networkId: string, pki: ImportedPki): Promise<number> {
+      await tx.certificate.deleteMany({ where: { networkId, kind: "ca" } });
+      await storeIssued(tx, { networkId, kind: "ca" as never, commonName: pki.ca.commonName ?? "imported CA" }, pki.ca);
+      const hosts = new Map(
+        (await tx.host.findMany({ where: { networkId }, select: { id: true, commonName: true } })).map((h) => [
+          h.commonName,
+          h.id,
+        ]),
+      );
+      const newestValid = new Map<string, ImportedPki["certificates"][number]>();
+      for (const cert of pki.certificates) {
+        const known = newestValid.get(cert.commonName);
+        if (cert.status === "valid" && cert.certPem && (!known || known.notAfter < cert.notAfter))
+          newestValid.set(cert.commonName, cert);
+      }
+      for (const cert of pki.certificates) {
+        const hostId = newestValid.get(cert.commonName) === cert ? hosts.get(cert.commonName) : undefined;
+        const row = await storeIssued(
+          tx,
+          {
+            networkId,
+            kind: cert.kind === "unknown" ? "client" : cert.kind,
+            commonName: cert.commonName,
+            ...(hostId ? { hostId } : {}),
+          },
+          {
+            // easy-rsa keeps no copy of some revoked certificates: the CRL needs only the serial.
+            certPem: cert.certPem ?? "",
+            serialHex: cert.serialHex,
+            notBefore: cert.notBefore ?? cert.notAfter,
+            notAfter: cert.notAfter,
+            ...(cert.keyPem ? { keyPem: cert.keyPem } : {}),
+          },
+        );
+        if (cert.status === "revoked") {
+          await tx.certificate.update({
+            where: { id: row.id },
+            data: { revokedAt: cert.revokedAt ?? new Date(), revocationReason: cert.reason ?? "unspecified" },
+          });
+        }
+      }
+      await regenerateCrl(tx, networkId);
+      return pki.certificates.length;
     },
 
     privateKeyOf(row: Certificate): string | null {

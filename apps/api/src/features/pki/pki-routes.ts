@@ -1,0 +1,170 @@
+import { Type } from "@sinclair/typebox";
+import {
+  CertificateListQuerySchema,
+  CertificatePageSchema,
+  CertificateSchema,
+  EasyRsaImportSchema,
+  ErrorResponseSchema,
+  IdParamsSchema,
+  IssueBodySchema,
+  NetworkPkiSchema,
+  RevokeBodySchema,
+} from "@switchboard/shared";
+import type { TypedApp } from "../../http/typed-app.ts";
+import { auditContextOf } from "../audit/request-audit.ts";
+import type { PkiService } from "./pki-service.ts";
+
+const tags = ["certificates"];
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+
+export function pkiRoutes(app: TypedApp, pki: PkiService) {
+  app.get(
+    "/api/networks/:id/pki",
+    {
+      schema: {
+        tags,
+        summary: "The network's CA, CRL state and tls-crypt key state",
+        params: IdParamsSchema,
+        response: { 200: NetworkPkiSchema, ...errors },
+      },
+    },
+    (request) => pki.networkPki(request.params.id),
+  );
+
+  app.get(
+    "/api/networks/:id/crl",
+    {
+      schema: {
+        tags,
+        summary: "The network's current CRL (PEM)",
+        params: IdParamsSchema,
+        produces: ["application/x-pem-file"],
+        response: { 200: Type.String(), ...errors },
+      },
+    },
+    async (request, reply) => reply.type("application/x-pem-file").send(await pki.crl(request.params.id)),
+  );
+
+  app.post(
+    "/api/networks/:id/tls-crypt/rotate",
+    {
+      schema: {
+        tags,
+        summary: "Replace the network's tls-crypt key (every profile must be downloaded again)",
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await pki.rotateTlsCrypt(request.params.id, auditContextOf(request));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/api/networks/:id/pki/import",
+    {
+      schema: {
+        tags,
+        summary: "Adopt an easy-rsa 3 PKI (CA, issued certificates, revocations) before the network issues its own",
+        params: IdParamsSchema,
+        body: EasyRsaImportSchema,
+        response: { 201: Type.Object({ imported: Type.Integer(), warnings: Type.Array(Type.String()) }), ...errors },
+      },
+      bodyLimit: 50 * 1024 * 1024,
+    },
+    async (request, reply) =>
+      reply.status(201).send(await pki.importEasyRsa(request.params.id, request.body, auditContextOf(request))),
+  );
+
+  app.get(
+    "/api/certificates",
+    {
+      schema: {
+        tags,
+        summary: "List certificates: by network, holder, kind, state, or expiring within N days",
+        querystring: CertificateListQuerySchema,
+        response: { 200: CertificatePageSchema, 400: ErrorResponseSchema },
+      },
+    },
+    (request) => pki.list(request.query),
+  );
+
+  app.get(
+    "/api/certificates/:id",
+    {
+      schema: {
+        tags,
+        summary: "Get a certificate",
+        params: IdParamsSchema,
+        response: { 200: CertificateSchema, ...errors },
+      },
+    },
+    (request) => pki.get(request.params.id),
+  );
+
+  app.post(
+    "/api/certificates/:id/revoke",
+    {
+      schema: {
+        tags,
+        summary: "Revoke a certificate and republish the CRL",
+        params: IdParamsSchema,
+        body: RevokeBodySchema,
+        response: { 200: CertificateSchema, ...errors },
+      },
+    },
+    (request) => pki.revoke(request.params.id, request.body.reason ?? "unspecified", auditContextOf(request)),
+  );
+
+  app.post(
+    "/api/certificates/:id/renew",
+    {
+      schema: {
+        tags,
+        summary: "Issue a fresh certificate for the same holder; the old one is revoked as superseded",
+        params: IdParamsSchema,
+        body: IssueBodySchema,
+        response: { 201: CertificateSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await pki.renew(request.params.id, request.body, auditContextOf(request))),
+  );
+
+  app.post(
+    "/api/hosts/:id/certificate",
+    {
+      schema: {
+        tags,
+        summary: "Issue or rotate a host's certificate (with a CSR the host keeps its key); its address stays",
+        params: IdParamsSchema,
+        body: IssueBodySchema,
+        response: { 201: CertificateSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await pki.issueForHost(request.params.id, request.body, auditContextOf(request))),
+  );
+
+  app.get(
+    "/api/hosts/:id/profile",
+    {
+      schema: {
+        tags,
+        summary: "Download the host's .ovpn profile (inline CA, certificate, key, tls-crypt); audited",
+        params: IdParamsSchema,
+        produces: ["application/x-openvpn-profile"],
+        response: { 200: Type.String(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const profile = await pki.profile(request.params.id, auditContextOf(request));
+      return reply
+        .type("application/x-openvpn-profile")
+        .header("content-disposition", `attachment; filename="${profile.fileName}"`)
+        .header("cache-control", "no-store")
+        .send(profile.text);
+    },
+  );
+}

@@ -1,0 +1,273 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type Certificate,
+  type CertificateListQuery,
+  type CertificatePage,
+  type EasyRsaImport,
+  type IssueBody,
+  type NetworkPki,
+  type RevocationReason,
+  renderClientProfile,
+} from "@switchboard/shared";
+import { inTransaction, lockNetwork } from "../../db/transactions.ts";
+import type { Certificate as CertificateRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { HttpError } from "../../http/error-handler.ts";
+import { conflict, notFound } from "../../http/errors.ts";
+import { importEasyRsaPki, PkiError } from "../../pki/index.ts";
+import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
+import { renderHost, renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
+import type { CertificateAuthority } from "./certificate-authority.ts";
+
+const DAY_MS = 86_400_000;
+
+export function toCertificate(row: CertificateRow): Certificate {
+  return {
+    id: row.id,
+    networkId: row.networkId,
+    kind: row.kind,
+    serial: row.serial,
+    commonName: row.commonName,
+    notBefore: row.notBefore.toISOString(),
+    notAfter: row.notAfter.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    revocationReason: row.revocationReason,
+    hostId: row.hostId,
+    switchId: row.switchId,
+    keyHeld: row.keySealed !== null,
+    pem: row.pem,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function pkiService(prisma: PrismaClient, authority: CertificateAuthority) {
+  async function hostOrThrow(id: string) {
+    const host = await prisma.host.findUnique({ where: { id } });
+    if (!host) throw notFound("host", id);
+    return host;
+  }
+
+  return {
+    async networkPki(networkId: string): Promise<NetworkPki> {
+      const network = await prisma.network.findUnique({ where: { id: networkId } });
+      if (!network) throw notFound("network", networkId);
+      const ca = await prisma.certificate.findFirst({ where: { networkId, kind: "ca", revokedAt: null } });
+      if (!ca) throw new HttpError(409, `network ${networkId} has no certificate authority`);
+      return {
+        ca: toCertificate(ca),
+        crl: { number: network.crlNumber, nextUpdate: network.crlNextUpdate?.toISOString() ?? null },
+        tlsCryptKey: { present: network.tlsCryptKeySealed !== null },
+      };
+    },
+
+    async crl(networkId: string): Promise<string> {
+      const network = await prisma.network.findUnique({ where: { id: networkId }, select: { crlPem: true } });
+      if (!network) throw notFound("network", networkId);
+      if (!network.crlPem) throw new HttpError(409, `network ${networkId} has no CRL yet`);
+      return network.crlPem;
+    },
+
+    async list(query: CertificateListQuery): Promise<CertificatePage> {
+      const limit = query.limit ?? 50;
+      const state = query.state ?? "all";
+      const where: Prisma.CertificateWhereInput = {
+        ...(query.networkId ? { networkId: query.networkId } : {}),
+        ...(query.hostId ? { hostId: query.hostId } : {}),
+        ...(query.switchId ? { switchId: query.switchId } : {}),
+        ...(query.kind ? { kind: query.kind } : {}),
+        ...(state === "active" || query.expiringWithinDays !== undefined ? { revokedAt: null } : {}),
+        ...(state === "revoked" ? { revokedAt: { not: null } } : {}),
+        ...(query.expiringWithinDays !== undefined
+          ? { notAfter: { lte: new Date(Date.now() + query.expiringWithinDays * DAY_MS) } }
+          : {}),
+      };
+      const and: Prisma.CertificateWhereInput[] = [];
+      if (query.cursor) {
+        const cursor = decodeCursor(query.cursor);
+        const at = new Date(cursor.value);
+        and.push({ OR: [{ notAfter: { gt: at } }, { notAfter: at, id: { gt: cursor.id } }] });
+      }
+      const rows = await prisma.certificate.findMany({
+        where: { ...where, AND: and },
+        orderBy: [{ notAfter: "asc" }, { id: "asc" }],
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toCertificate),
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ value: last.notAfter.toISOString(), id: last.id }) : null,
+      };
+    },
+
+    async get(id: string): Promise<Certificate> {
+      const row = await prisma.certificate.findUnique({ where: { id } });
+      if (!row) throw notFound("certificate", id);
+      return toCertificate(row);
+    },
+
+    /** Issues or rotates a host's certificate; the old one is revoked as superseded. */
+    async issueForHost(hostId: string, body: IssueBody, audit: AuditContext): Promise<Certificate> {
+      const host = await hostOrThrow(hostId);
+      return inTransaction(prisma, async (tx) => {
+        const row = await authority.issue(tx, {
+          networkId: host.networkId,
+          kind: "client",
+          commonName: host.commonName,
+          hostId: host.id,
+          ...(body.csr ? { csrPem: body.csr } : {}),
+          ...(body.validityDays ? { validityDays: body.validityDays } : {}),
+        });
+        await recordAudit(tx, audit, {
+          action: "certificate.issue",
+          targetType: "host",
+          targetId: host.id,
+          summary: { serial: row.serial, csr: Boolean(body.csr), notAfter: row.notAfter.toISOString() },
+        });
+        return toCertificate(row);
+      });
+    },
+
+    async revoke(id: string, reason: RevocationReason, audit: AuditContext): Promise<Certificate> {
+      return inTransaction(prisma, async (tx) => {
+        const row = await authority.revoke(tx, id, reason);
+        await recordAudit(tx, audit, {
+          action: "certificate.revoke",
+          targetType: "certificate",
+          targetId: id,
+          summary: { serial: row.serial, commonName: row.commonName, reason },
+        });
+        return toCertificate(row);
+      });
+    },
+
+    /** A fresh certificate for the same holder: hosts keep their address, switches their role. */
+    async renew(id: string, body: IssueBody, audit: AuditContext): Promise<Certificate> {
+      const current = await prisma.certificate.findUnique({ where: { id } });
+      if (!current) throw notFound("certificate", id);
+      if (current.kind === "ca") throw conflict("certificate", "is the network's CA and cannot be renewed here");
+      if (current.revokedAt) throw conflict("certificate", "is revoked; issue a new one for its holder instead");
+      if (!current.keySealed && !body.csr) {
+        throw new HttpError(400, "body.csr is required: the holder keeps its own key, so it must send a new CSR");
+      }
+      return inTransaction(prisma, async (tx) => {
+        const row = await authority.issue(tx, {
+          networkId: current.networkId,
+          kind: current.kind as "server" | "client" | "backbone",
+          commonName: current.commonName,
+          ...(current.hostId ? { hostId: current.hostId } : {}),
+          ...(current.switchId ? { switchId: current.switchId } : {}),
+          ...(body.csr ? { csrPem: body.csr } : {}),
+          ...(body.validityDays ? { validityDays: body.validityDays } : {}),
+        });
+        await recordAudit(tx, audit, {
+          action: "certificate.renew",
+          targetType: "certificate",
+          targetId: id,
+          summary: { previousSerial: current.serial, serial: row.serial },
+        });
+        return toCertificate(row);
+      });
+    },
+
+    /**
+     * The host's .ovpn profile with inline CA, certificate, key and tls-crypt key. The first
+     * download issues the certificate. Every download is audited: it hands out a private key.
+     */
+    async profile(hostId: string, audit: AuditContext): Promise<{ fileName: string; text: string }> {
+      const host = await hostOrThrow(hostId);
+      return inTransaction(prisma, async (tx) => {
+        let cert = await tx.certificate.findFirst({ where: { hostId, revokedAt: null } });
+        cert ??= await authority.issue(tx, {
+          networkId: host.networkId,
+          kind: "client",
+          commonName: host.commonName,
+          hostId,
+        });
+        const network = await tx.network.findUniqueOrThrow({
+          where: { id: host.networkId },
+          include: { switches: true },
+        });
+        const ca = await authority.currentCa(tx, host.networkId);
+        const text = renderClientProfile(renderNetwork(network), renderHost(host), network.switches.map(renderSwitch), {
+          caPem: ca.certPem,
+          certPem: cert.pem,
+          keyPem: authority.privateKeyOf(cert),
+          tlsCryptKey: authority.tlsCryptKeyOf(network),
+        });
+        await recordAudit(tx, audit, {
+          action: "host.profile.download",
+          targetType: "host",
+          targetId: host.id,
+          summary: { commonName: host.commonName, serial: cert.serial, includesKey: cert.keySealed !== null },
+        });
+        return { fileName: `${host.commonName}.ovpn`, text };
+      });
+    },
+
+    async rotateTlsCrypt(networkId: string, audit: AuditContext) {
+      return inTransaction(prisma, async (tx) => {
+        await lockNetwork(tx, networkId);
+        await authority.rotateTlsCrypt(tx, networkId);
+        await recordAudit(tx, audit, {
+          action: "network.tls-crypt.rotate",
+          targetType: "network",
+          targetId: networkId,
+        });
+      });
+    },
+
+    /** Republishes every CRL with less than a third of its validity left. Run on a timer. */
+    async refreshDueCrls(now = new Date()): Promise<number> {
+      const networks = await prisma.network.findMany({ select: { id: true, crlNextUpdate: true } });
+      let refreshed = 0;
+      for (const network of networks.filter((n) => authority.crlIsDue(n, now))) {
+        await inTransaction(prisma, (tx) => authority.regenerateCrl(tx, network.id, now));
+        refreshed++;
+      }
+      return refreshed;
+    },
+
+    /**
+     * Replaces a network's generated CA with an easy-rsa one, keeping serials and revocations, so
+     * hosts migrate without re-keying. Only before the network has issued anything of its own.
+     */
+    async importEasyRsa(networkId: string, files: EasyRsaImport, audit: AuditContext) {
+      const dir = await mkdtemp(join(tmpdir(), "sb-easyrsa-"));
+      try {
+        await mkdir(join(dir, "private"));
+        await mkdir(join(dir, "issued"));
+        await writeFile(join(dir, "ca.crt"), files.caCert);
+        await writeFile(join(dir, "private", "ca.key"), files.caKey, { mode: 0o600 });
+        await writeFile(join(dir, "index.txt"), files.index);
+        // Names are checked by the schema (no separators), so each file stays inside issued/.
+        for (const cert of files.issued) await writeFile(join(dir, "issued", `${cert.name}.crt`), cert.pem);
+        const pki = await importEasyRsaPki(dir).catch((error) => {
+          throw error instanceof PkiError ? new HttpError(400, `body: ${error.message}`) : error;
+        });
+        return await inTransaction(prisma, async (tx) => {
+          await lockNetwork(tx, networkId);
+          const issuedHere = await tx.certificate.count({ where: { networkId, kind: { not: "ca" } } });
+          if (issuedHere > 0) {
+            throw conflict("network", `has already issued ${issuedHere} certificates; import into a new network`);
+          }
+          const imported = await authority.importCa(tx, networkId, pki);
+          await recordAudit(tx, audit, {
+            action: "network.pki.import",
+            targetType: "network",
+            targetId: networkId,
+            summary: { certificates: imported, warnings: pki.warnings.length },
+          });
+          return { imported, warnings: pki.warnings };
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export type PkiService = ReturnType<typeof pkiService>;
