@@ -1,0 +1,322 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import {
+  type Ack,
+  type AgentCommand,
+  type AgentError,
+  type AgentToApiMessage,
+  type CommandResult,
+  type DesiredState,
+  DesiredStateSchema,
+  type Hello,
+  PROTOCOL_VERSION,
+  type SessionEvent,
+  switchPaths,
+} from "@switchboard/shared";
+import { FileWriter } from "./files/file-writer.ts";
+import { HookListener } from "./hook/hook-listener.ts";
+import { renderHookScript } from "./hook/hook-script.ts";
+import { ManagementClient } from "./openvpn/management-client.ts";
+import { checkApiMessage } from "./protocol/check-message.ts";
+import { applyActions } from "./reconcile/apply.ts";
+import { applyDelta, isVerifiedSnapshot } from "./reconcile/desired-state.ts";
+import { HOOK_FIFO } from "./reconcile/layout.ts";
+import { withLocalSessions } from "./reconcile/local-routes.ts";
+import { observe } from "./reconcile/observe.ts";
+import { plan } from "./reconcile/plan.ts";
+import type { RouteApplyResult } from "./routes/route-programmer.ts";
+import { RouteProgrammer } from "./routes/route-programmer.ts";
+import { SessionTracker } from "./sessions/session-tracker.ts";
+import { type CommandRunner, spawnRunner } from "./system/command-runner.ts";
+
+/**
+ * The agent's composition root: wires the management client, the hook listener, the session
+ * tracker, the reconcile plan/apply pair and the route programmer, and speaks the protocol
+ * through two plain functions (`handleMessage` in, `send` out). The websocket channel (next
+ * step) only has to call `hello()` on connect, pass every frame to `handleMessage`, and give
+ * `send` a way out; it owns authentication, heartbeats and reconnects.
+ */
+
+export interface AgentLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface AgentOptions {
+  readonly baseDir: string;
+  readonly switchId: string;
+  readonly agentVersion: string;
+  readonly send: (message: AgentToApiMessage) => void;
+  readonly runner?: CommandRunner;
+  /** Program routes in this network namespace (tests, lab). */
+  readonly netns?: string;
+  readonly managementPassword?: string;
+  /** status 3 reconcile period; default 2 s. */
+  readonly statusIntervalMs?: number;
+  /** Full reconcile period (files, hand-deleted routes); default 30 s. */
+  readonly reconcileIntervalMs?: number;
+  readonly maxWithdrawShare?: number;
+  readonly log?: AgentLogger;
+}
+
+const CACHE = "state/desired.json";
+const checkCached = TypeCompiler.Compile(DesiredStateSchema);
+
+export class Agent {
+  private readonly files: FileWriter;
+  private readonly runner: CommandRunner;
+  private readonly routes: RouteProgrammer;
+  private readonly tracker = new SessionTracker();
+  private readonly management: ManagementClient;
+  private readonly hook: HookListener;
+  private readonly log: AgentLogger;
+  private state: DesiredState | undefined;
+  private verified = false;
+  private lastRoutes: RouteApplyResult | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly options: AgentOptions) {
+    this.files = new FileWriter(options.baseDir);
+    this.runner = options.runner ?? spawnRunner();
+    this.log = options.log ?? { info: () => undefined, warn: () => undefined };
+    this.routes = new RouteProgrammer({
+      runner: this.runner,
+      netns: options.netns,
+      ...(options.maxWithdrawShare === undefined ? {} : { maxWithdrawShare: options.maxWithdrawShare }),
+    });
+    this.management = new ManagementClient({
+      socketPath: switchPaths(options.baseDir).managementSocket,
+      password: options.managementPassword,
+    });
+    this.hook = new HookListener(
+      join(options.baseDir, HOOK_FIFO),
+      this.runner,
+      (event) => this.sessionEvents(this.tracker.onHook(event)),
+      (message) => this.log.warn(message),
+    );
+  }
+
+  get revision(): number | null {
+    return this.state?.revision ?? null;
+  }
+
+  hello(): Hello {
+    return {
+      type: "hello",
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: this.options.agentVersion,
+      switchId: this.options.switchId,
+      revision: this.revision,
+    };
+  }
+
+  /** Restores the cached desired state and applies it, whether or not the API is reachable. */
+  async start(): Promise<void> {
+    await this.hook.start();
+    this.management.on("client", (n) => this.sessionEvents(this.tracker.onClientNotification(n)));
+    this.management.on("warning", (message) => this.log.warn(`management: ${message}`));
+    this.management.start();
+    const cached = await this.readCache();
+    if (cached !== undefined) {
+      this.state = cached;
+      this.log.info(`restored desired state revision ${cached.revision} from cache`);
+      await this.reconcile();
+    }
+    this.timers.push(setInterval(() => void this.pollStatus(), this.options.statusIntervalMs ?? 2000));
+    this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileIntervalMs ?? 30_000));
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.management.close();
+    this.hook.close();
+  }
+
+  /** One frame from the API. Never throws: a malformed message is logged and refused. */
+  async handleMessage(raw: string | Uint8Array): Promise<void> {
+    const checked = checkApiMessage(raw);
+    if (!checked.ok) {
+      this.log.warn(`refused message: ${checked.error}`);
+      this.options.send({ type: "error", code: "malformed", message: checked.error });
+      return;
+    }
+    const message = checked.message;
+    switch (message.type) {
+      case "welcome":
+      case "error":
+        if (message.type === "error") this.log.warn(`API: ${message.code}: ${message.message}`);
+        return;
+      case "desired-state": {
+        if (message.switchId !== this.options.switchId) {
+          this.options.send(
+            this.ack(false, [{ scope: "protocol", message: "desired state for another switch" }], true),
+          );
+          return;
+        }
+        this.state = message;
+        this.verified = isVerifiedSnapshot(message);
+        await this.saveCache();
+        this.options.send(this.ack(...(await this.reconcileWithErrors())));
+        return;
+      }
+      case "desired-state-delta": {
+        const result = applyDelta(this.state, message);
+        if (!result.ok) {
+          const ok = result.reason === "stale";
+          this.options.send(
+            this.ack(ok, ok ? [] : [{ scope: "protocol", message: `delta refused: ${result.reason}` }], !ok),
+          );
+          return;
+        }
+        this.state = result.state;
+        this.verified = false;
+        await this.saveCache();
+        this.options.send(this.ack(...(await this.reconcileWithErrors())));
+        return;
+      }
+      case "command":
+        this.options.send(await this.command(message));
+        return;
+    }
+  }
+
+  private ack(ok: boolean, errors: readonly AgentError[], resync: boolean): Ack {
+    return { type: "ack", revision: this.revision, ok, errors: [...errors].slice(0, 1000), resync };
+  }
+
+  private async reconcileWithErrors(): Promise<[boolean, AgentError[], boolean]> {
+    const errors = await this.reconcile();
+    return [errors.length === 0, errors, errors.some((e) => e.scope === "guard")];
+  }
+
+  /** Plan and apply everything; serialised so two reconciles never interleave their actions. */
+  reconcile(): Promise<AgentError[]> {
+    const run = async (): Promise<AgentError[]> => {
+      const state = this.state;
+      if (state === undefined) return [];
+      const observed = await observe(this.files, state, this.tracker.observed());
+      const hookScript = renderHookScript(join(this.options.baseDir, HOOK_FIFO));
+      const actions = plan({ state, verifiedFullSnapshot: this.verified, hookScript }, observed);
+      const outcome = await applyActions(actions, this.deps());
+      if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
+      return [...outcome.errors];
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next.catch((error: unknown) => [{ scope: "protocol", message: String(error) }]);
+  }
+
+  /** The local rule at once: only routes, no file reads, when a session starts or ends here. */
+  private reconcileRoutes(): void {
+    const run = async () => {
+      const state = this.state;
+      if (state === undefined) return;
+      const connected = this.tracker.observed().map((s) => s.commonName);
+      const routes = withLocalSessions(state.routes, state.hosts, connected, state.serverDevice);
+      const outcome = await applyActions(
+        [{ kind: "apply-routes", routes, verifiedFullSnapshot: this.verified }],
+        this.deps(),
+      );
+      if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
+    };
+    this.queue = this.queue.then(run, run).catch((error: unknown) => this.log.warn(`routes: ${String(error)}`));
+  }
+
+  private deps() {
+    return {
+      files: this.files,
+      routes: this.routes,
+      server: this.management.ready ? this.management : undefined,
+    };
+  }
+
+  private reportRoutes(state: DesiredState, result: RouteApplyResult): void {
+    const changed = this.lastRoutes === undefined || result.routeCommands > 0 || result.failed.length > 0;
+    this.lastRoutes = result;
+    if (!changed) return;
+    this.options.send({
+      type: "route-report",
+      revision: state.revision,
+      desired: withLocalSessions(
+        state.routes,
+        state.hosts,
+        this.tracker.observed().map((s) => s.commonName),
+        state.serverDevice,
+      ),
+      applied: [...result.applied],
+      failed: [...result.failed],
+    });
+  }
+
+  private sessionEvents(events: SessionEvent[]): void {
+    if (events.length === 0) return;
+    this.options.send({ type: "sessions", events });
+    this.reconcileRoutes();
+  }
+
+  private async pollStatus(): Promise<void> {
+    if (!this.management.ready) return;
+    const requestedAt = Date.now();
+    try {
+      const status = await this.management.status3();
+      this.sessionEvents(this.tracker.onStatus(status, requestedAt));
+    } catch (error) {
+      this.log.warn(`status 3: ${String(error)}`);
+    }
+  }
+
+  private async command(message: AgentCommand): Promise<CommandResult> {
+    const result = (ok: boolean, text?: string, data?: Record<string, unknown>): CommandResult => ({
+      type: "command-result",
+      id: message.id,
+      ok,
+      ...(text === undefined ? {} : { message: text }),
+      ...(data === undefined ? {} : { data }),
+    });
+    try {
+      switch (message.command.kind) {
+        case "kill-session": {
+          const clientId = this.tracker.clientIdOf(message.command.commonName);
+          if (clientId === null) return result(false, "no session with a known client id for this host");
+          await this.management.clientKill(clientId, message.command.nextRemote === true);
+          return result(true);
+        }
+        case "reload":
+          await this.management.signal("SIGHUP");
+          return result(true);
+        case "diagnostics":
+          return result(true, undefined, {
+            protocolVersion: PROTOCOL_VERSION,
+            agentVersion: this.options.agentVersion,
+            revision: this.revision,
+            managementReady: this.management.ready,
+            sessions: this.tracker.sessions().length,
+            routesApplied: this.lastRoutes?.applied.length ?? null,
+            routesFailed: this.lastRoutes?.failed.length ?? null,
+          });
+      }
+    } catch (error) {
+      return result(false, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async readCache(): Promise<DesiredState | undefined> {
+    try {
+      const data: unknown = JSON.parse(await readFile(join(this.options.baseDir, CACHE), "utf8"));
+      if (checkCached.Check(data) && data.switchId === this.options.switchId) return data;
+      this.log.warn("cached desired state is unreadable; waiting for the API");
+    } catch {
+      // No cache yet.
+    }
+    return undefined;
+  }
+
+  private async saveCache(): Promise<void> {
+    if (this.state === undefined) return;
+    // Holds keys: secret mode.
+    await this.files.write(CACHE, JSON.stringify(this.state), "secret");
+  }
+}

@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from "node:crypto";
+import { constants, type Dirent } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { isManagedName, PathError, resolveInside } from "./safe-path.ts";
+
+/** secret: keys, 0600; public: configs, certificates, ccd files, 0644; executable: the client hook, 0755. */
+export type FileMode = "secret" | "public" | "executable";
+
+export const MODE_BITS: Readonly<Record<FileMode, number>> = { secret: 0o600, public: 0o644, executable: 0o755 };
+
+export interface ObservedFile {
+  readonly sha256: string;
+  /** Permission bits only. */
+  readonly mode: number;
+}
+
+export function sha256(content: string | Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+const TEMP = /^\.[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Writes the agent's files under one base directory and nowhere else.
+ *
+ * Every write is atomic: a temp file in the same directory (so rename stays on one filesystem),
+ * written, fsynced, renamed over the target, then the directory fsynced, so a crash leaves the
+ * old file or the new one, never half of one, and OpenVPN reading a ccd file at connect time
+ * never sees a partial file. Permissions are set on the open descriptor before any byte is
+ * written, so a key is never readable by others, whatever the umask.
+ *
+ * Paths are relative and checked segment by segment (safe-path.ts); while walking to the target
+ * each directory must be a real directory, not a symlink, so a link planted inside the base
+ * directory cannot carry a write outside it. The base directory itself may be a symlink
+ * (resolved once). The directory is root's; racing renames by another root process are out of
+ * scope.
+ */
+export class FileWriter {
+  private base: string | undefined;
+
+  constructor(private readonly baseDir: string) {}
+
+  private async root(): Promise<string> {
+    if (this.base === undefined) {
+      await mkdir(this.baseDir, { recursive: true, mode: 0o755 });
+      this.base = await realpath(this.baseDir);
+    }
+    return this.base;
+  }
+
+  /** The target's absolute path, with its parent directories created (and checked) when `create`. */
+  private async locate(relativePath: string, create: boolean): Promise<string | undefined> {
+    return this.walk(relativePath, create, false);
+  }
+
+  /** A directory's absolute path when it exists as a real directory inside the base ("" is the base). */
+  private async locateDir(relativeDir: string): Promise<string | undefined> {
+    if (relativeDir === "") return this.root();
+    return this.walk(relativeDir, false, true);
+  }
+
+  private async walk(relativePath: string, create: boolean, includeLast: boolean): Promise<string | undefined> {
+    const base = await this.root();
+    const { absolute, segments } = resolveInside(base, relativePath);
+    let dir = base;
+    for (const segment of includeLast ? segments : segments.slice(0, -1)) {
+      dir = join(dir, segment);
+      const stat = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      });
+      if (stat === undefined) {
+        if (!create) return undefined;
+        await mkdir(dir, { mode: 0o755 });
+      } else if (!stat.isDirectory()) {
+        throw new PathError(`${relativePath}: ${segment} is not a directory (symlinks are refused)`);
+      }
+    }
+    return absolute;
+  }
+
+  async write(relativePath: string, content: string | Uint8Array, mode: FileMode): Promise<void> {
+    const target = await this.locate(relativePath, true);
+    if (target === undefined) throw new PathError(`${relativePath}: cannot create its directory`);
+    const dir = dirname(target);
+    const name = target.slice(dir.length + 1);
+    const temp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(temp, flags, MODE_BITS[mode]);
+    try {
+      await handle.chmod(MODE_BITS[mode]);
+      await handle.writeFile(content);
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    try {
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await syncDirectory(dir);
+  }
+
+  /** Removes a managed regular file; false when there was none. Refuses directories. */
+  async remove(relativePath: string): Promise<boolean> {
+    const target = await this.locate(relativePath, false);
+    if (target === undefined) return false;
+    const stat = await lstat(target).catch(() => undefined);
+    if (stat === undefined) return false;
+    if (stat.isDirectory()) throw new PathError(`${relativePath} is a directory`);
+    await unlink(target);
+    await syncDirectory(dirname(target));
+    return true;
+  }
+
+  /** Hash and permission bits of a regular file; undefined when missing or not a regular file. */
+  async observe(relativePath: string): Promise<ObservedFile | undefined> {
+    const target = await this.locate(relativePath, false);
+    if (target === undefined) return undefined;
+    const stat = await lstat(target).catch(() => undefined);
+    if (stat === undefined || !stat.isFile()) return undefined;
+    const content = await readFile(target);
+    return { sha256: sha256(content), mode: stat.mode & 0o777 };
+  }
+
+  /** Regular files with managed names in a directory (symlinks, hidden and odd names left out). */
+  async list(relativeDir: string): Promise<string[]> {
+    const dir = await this.locateDir(relativeDir);
+    if (dir === undefined) return [];
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((entry) => entry.isFile() && isManagedName(entry.name)).map((entry) => entry.name);
+  }
+
+  /**
+   * Makes a directory hold exactly `wanted` among the files the agent manages: removes other
+   * regular files with managed names (client-config files of deleted or disabled hosts) and
+   * temp files left by a crash. Leaves alone subdirectories, symlinks, other hidden files and
+   * `DEFAULT` (OpenVPN's fallback file, which the agent never writes). Returns what it removed.
+   */
+  async syncDir(relativeDir: string, wanted: Iterable<string>): Promise<string[]> {
+    const dir = await this.locateDir(relativeDir);
+    if (dir === undefined) return [];
+    const keep = new Set(wanted);
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const removed: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const stale =
+        TEMP.test(entry.name) || (isManagedName(entry.name) && entry.name !== "DEFAULT" && !keep.has(entry.name));
+      if (!stale) continue;
+      await unlink(join(dir, entry.name));
+      removed.push(entry.name);
+    }
+    if (removed.length > 0) await syncDirectory(dir);
+    return removed.sort();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

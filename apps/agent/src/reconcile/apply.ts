@@ -1,0 +1,136 @@
+import type { AgentError, AgentErrorScope, Route } from "@switchboard/shared";
+import type { FileMode } from "../files/file-writer.ts";
+import type { SignalName } from "../openvpn/management-client.ts";
+import type { ApplyOptions as RouteApplyOptions, RouteApplyResult } from "../routes/route-programmer.ts";
+import { ccdPath } from "./layout.ts";
+import type { Action } from "./plan.ts";
+
+/** Only what apply needs of each system piece, so tests pass recording fakes. */
+export interface ApplyDeps {
+  readonly files: {
+    write(path: string, content: string, mode: FileMode): Promise<void>;
+    remove(path: string): Promise<boolean>;
+  };
+  readonly routes: { apply(routes: readonly Route[], options?: RouteApplyOptions): Promise<RouteApplyResult> };
+  /** The data server's management client; undefined when OpenVPN is not running (nothing to reload or kill). */
+  readonly server:
+    | { signal(name: SignalName): Promise<void>; clientKill(clientId: number, nextRemote?: boolean): Promise<void> }
+    | undefined;
+  /** The management client of the backbone link toward a peer, when that link runs. */
+  readonly link?: (peerOffset: number) => { signal(name: SignalName): Promise<void> } | undefined;
+}
+
+export interface ApplyOutcome {
+  readonly errors: readonly AgentError[];
+  readonly routes: RouteApplyResult | undefined;
+  /** Actions carried out, in order. */
+  readonly done: readonly Action[];
+}
+
+function failure(action: Action, error: unknown): AgentError {
+  const scopes: Record<Action["kind"], AgentErrorScope> = {
+    "apply-routes": "route",
+    "write-file": "file",
+    "remove-file": "file",
+    "reload-server": "reload",
+    "reload-link": "reload",
+    "kill-session": "session",
+  };
+  const target =
+    action.kind === "write-file" || action.kind === "remove-file"
+      ? action.path
+      : action.kind === "kill-session"
+        ? action.commonName
+        : action.kind === "reload-link"
+          ? `link ${action.peerOffset}`
+          : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return target === undefined
+    ? { scope: scopes[action.kind], message }
+    : { scope: scopes[action.kind], target, message };
+}
+
+/**
+ * The only code that executes plan actions. Each action's failure is recorded and the rest go
+ * on, except where going on would do harm: a server reload is skipped if one of the files it
+ * would re-read failed to write (a new certificate with the old key stops OpenVPN at SIGHUP),
+ * and a host is not kicked if its new client-config file is not in place.
+ */
+export async function applyActions(actions: readonly Action[], deps: ApplyDeps): Promise<ApplyOutcome> {
+  const errors: AgentError[] = [];
+  const done: Action[] = [];
+  const failedPaths = new Set<string>();
+  let routes: RouteApplyResult | undefined;
+
+  for (const action of actions) {
+    try {
+      switch (action.kind) {
+        case "apply-routes": {
+          routes = await deps.routes.apply(action.routes, { verifiedFullSnapshot: action.verifiedFullSnapshot });
+          for (const failure of routes.failed) {
+            errors.push({
+              scope: failure.reason === "guard" ? "guard" : "route",
+              target: failure.destination,
+              message: `${failure.reason}: ${failure.message}`,
+            });
+          }
+          break;
+        }
+        case "write-file":
+          await deps.files.write(action.path, action.content, action.mode);
+          break;
+        case "remove-file":
+          await deps.files.remove(action.path);
+          break;
+        case "reload-server": {
+          const blocked = action.because.filter((path) => failedPaths.has(path));
+          if (blocked.length > 0) {
+            errors.push({ scope: "reload", message: `server not reloaded: ${blocked.join(", ")} not written` });
+            continue;
+          }
+          if (deps.server === undefined) {
+            errors.push({ scope: "reload", message: "server not reloaded: management interface not connected" });
+            continue;
+          }
+          await deps.server.signal("SIGHUP");
+          break;
+        }
+        case "reload-link": {
+          const link = deps.link?.(action.peerOffset);
+          if (link === undefined) continue; // Not running: it reads the new files when it starts.
+          if (action.because.some((path) => failedPaths.has(path))) {
+            errors.push({
+              scope: "reload",
+              target: `link ${action.peerOffset}`,
+              message: "link not reloaded: files not written",
+            });
+            continue;
+          }
+          await link.signal("SIGHUP");
+          break;
+        }
+        case "kill-session": {
+          if (failedPaths.has(ccdPath(action.commonName))) {
+            errors.push({
+              scope: "session",
+              target: action.commonName,
+              message: "session kept: client-config file not written",
+            });
+            continue;
+          }
+          if (deps.server === undefined) {
+            errors.push({ scope: "session", target: action.commonName, message: "management interface not connected" });
+            continue;
+          }
+          await deps.server.clientKill(action.clientId);
+          break;
+        }
+      }
+      done.push(action);
+    } catch (error) {
+      if (action.kind === "write-file" || action.kind === "remove-file") failedPaths.add(action.path);
+      errors.push(failure(action, error));
+    }
+  }
+  return { errors, routes, done };
+}

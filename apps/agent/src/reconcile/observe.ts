@@ -1,0 +1,31 @@
+import type { DesiredState } from "@switchboard/shared";
+import type { FileWriter, ObservedFile } from "../files/file-writer.ts";
+import { CCD_DIR, ccdPath, HOOK_PROGRAM, linkConfigPath, linkOffsetOf, SERVER_FILES } from "./layout.ts";
+import type { ObservedSession, PlanObserved } from "./plan.ts";
+
+/**
+ * Reads what plan() compares against: the managed files' hashes and modes, what lies in ccd/
+ * and at the top of the base directory. Read-only; the sessions come from the session tracker.
+ */
+export async function observe(
+  files: Pick<FileWriter, "observe" | "list">,
+  state: DesiredState,
+  sessions: readonly ObservedSession[],
+): Promise<PlanObserved> {
+  const ccdFiles = await files.list(CCD_DIR);
+  const topFiles = await files.list("");
+  const paths = new Set<string>([
+    ...Object.values(SERVER_FILES),
+    HOOK_PROGRAM,
+    ...ccdFiles.map((name) => `${CCD_DIR}/${name}`),
+    ...state.hosts.map((host) => ccdPath(host.commonName)),
+    ...state.links.map((link) => linkConfigPath(link.peerOffset)),
+    ...topFiles.filter((name) => linkOffsetOf(name) !== undefined),
+  ]);
+  const observed = new Map<string, ObservedFile>();
+  for (const path of paths) {
+    const file = await files.observe(path);
+    if (file !== undefined) observed.set(path, file);
+  }
+  return { files: observed, ccdFiles, topFiles, sessions };
+}

@@ -1,0 +1,41 @@
+import { formatCidr, isNetworkCidr, parseCidr, parseIpv4 } from "@switchboard/shared";
+import { isOwnProtocol } from "./route-protocol.ts";
+
+/** One IPv4 route of the main table as `ip -json route show table main` describes it. */
+export interface KernelRoute {
+  /** Always a CIDR ("10.1.0.1/32"): ip prints host routes without the prefix. */
+  readonly destination: string;
+  readonly via: string | undefined;
+  readonly dev: string | undefined;
+  readonly metric: number;
+  /** "unicast" unless ip says otherwise (blackhole, unreachable, ...). */
+  readonly type: string;
+  readonly owned: boolean;
+}
+
+/**
+ * Reads ip's JSON. Every entry with an IPv4 destination is kept, whatever its type, because a
+ * foreign blackhole on a destination we want is still a conflict; `default` is left out (the
+ * agent never routes /0).
+ */
+export function parseIpRouteJson(text: string): KernelRoute[] {
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  const data: unknown = JSON.parse(trimmed);
+  if (!Array.isArray(data)) throw new Error("ip -json route: expected a list");
+  const routes: KernelRoute[] = [];
+  for (const item of data as Record<string, unknown>[]) {
+    if (typeof item !== "object" || item === null || typeof item.dst !== "string") continue;
+    const cidr = parseCidr(item.dst.includes("/") ? item.dst : `${item.dst}/32`);
+    if (cidr === undefined || !isNetworkCidr(cidr)) continue;
+    routes.push({
+      destination: formatCidr(cidr),
+      via: typeof item.gateway === "string" && parseIpv4(item.gateway) !== undefined ? item.gateway : undefined,
+      dev: typeof item.dev === "string" ? item.dev : undefined,
+      metric: typeof item.metric === "number" ? item.metric : 0,
+      type: typeof item.type === "string" ? item.type : "unicast",
+      owned: isOwnProtocol(item.protocol),
+    });
+  }
+  return routes;
+}

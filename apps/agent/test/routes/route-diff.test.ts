@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { checkBlastRadius } from "../../src/routes/blast-radius.ts";
+import { type KernelRoute, parseIpRouteJson } from "../../src/routes/kernel-routes.ts";
+import { diffKernelRoutes, parseBatchErrors, renderBatch } from "../../src/routes/route-diff.ts";
+
+const r = (destination: string, via = "10.200.200.2", dev = "sbb-aaaaa-2") => ({ destination, via, dev });
+const k = (destination: string, extra: Partial<KernelRoute> = {}): KernelRoute => ({
+  destination,
+  via: "10.200.200.2",
+  dev: "sbb-aaaaa-2",
+  metric: 0,
+  type: "unicast",
+  owned: true,
+  ...extra,
+});
+
+describe("parseIpRouteJson", () => {
+  it("normalises host routes to /32, reads our protocol by number or name, keeps foreign routes marked", () => {
+    const routes = parseIpRouteJson(
+      JSON.stringify([
+        { dst: "10.1.0.1", gateway: "10.9.0.2", dev: "d0", protocol: "180", flags: [] },
+        { dst: "10.1.0.2", gateway: "10.9.0.2", dev: "d0", protocol: "switchboard", flags: [] },
+        { dst: "10.2.0.0/16", gateway: "10.9.0.3", dev: "d0", protocol: "static", metric: 5, flags: [] },
+        { dst: "default", gateway: "10.9.0.1", dev: "d0", protocol: "dhcp", flags: [] },
+        { type: "blackhole", dst: "10.3.0.1", protocol: "boot", flags: [] },
+      ]),
+    );
+    expect(routes.map((x) => [x.destination, x.owned, x.metric, x.type])).toEqual([
+      ["10.1.0.1/32", true, 0, "unicast"],
+      ["10.1.0.2/32", true, 0, "unicast"],
+      ["10.2.0.0/16", false, 5, "unicast"],
+      ["10.3.0.1/32", false, 0, "blackhole"],
+    ]);
+  });
+
+  it("reads an empty table", () => {
+    expect(parseIpRouteJson("")).toEqual([]);
+    expect(parseIpRouteJson("[]\n")).toEqual([]);
+  });
+});
+
+describe("diffKernelRoutes", () => {
+  it("adds what is missing, re-points what moved, removes what is no longer wanted, leaves the rest", () => {
+    const changes = diffKernelRoutes(
+      [r("10.100.100.2/32"), r("10.100.100.3/32", "10.200.200.3", "sbb-aaaaa-3"), r("10.100.100.4/32")],
+      [k("10.100.100.2/32"), k("10.100.100.3/32"), k("10.100.100.9/32")],
+    );
+    expect(changes.unchanged).toEqual([r("10.100.100.2/32")]);
+    expect(changes.upsert).toEqual([r("10.100.100.3/32", "10.200.200.3", "sbb-aaaaa-3"), r("10.100.100.4/32")]);
+    expect(changes.remove.map((x) => x.destination)).toEqual(["10.100.100.9/32"]);
+  });
+
+  it("never removes or overwrites a route of another protocol; reports the clash as a conflict", () => {
+    const foreign = k("10.100.100.5/32", { owned: false, via: "192.0.2.1", dev: "eth0" });
+    const other = k("10.7.0.0/16", { owned: false });
+    const changes = diffKernelRoutes([r("10.100.100.5/32")], [foreign, other]);
+    expect(changes.upsert).toEqual([]);
+    expect(changes.remove).toEqual([]);
+    expect(changes.failures).toEqual([
+      { destination: "10.100.100.5/32", reason: "conflict", message: expect.stringContaining("another route owner") },
+    ]);
+  });
+
+  it("does not count a foreign route with a metric as a conflict (replace would not touch it)", () => {
+    const changes = diffKernelRoutes([r("10.100.100.5/32")], [k("10.100.100.5/32", { owned: false, metric: 100 })]);
+    expect(changes.upsert).toEqual([r("10.100.100.5/32")]);
+  });
+
+  it("puts our route back at metric 0 when someone re-added it with a metric", () => {
+    const changes = diffKernelRoutes([r("10.100.100.2/32")], [k("10.100.100.2/32", { metric: 7 })]);
+    expect(changes.upsert).toEqual([r("10.100.100.2/32")]);
+    expect(changes.remove.map((x) => [x.destination, x.metric])).toEqual([["10.100.100.2/32", 7]]);
+  });
+
+  it("refuses routes that could not be written safely into a batch line", () => {
+    const changes = diffKernelRoutes(
+      [
+        r("10.0.0.0/0"),
+        r("10.100.100.7/24"),
+        r("10.100.100.8/32", "10.0.0.1\nroute flush"),
+        r("10.100.100.9/32", "10.0.0.1", "eth0 onlink"),
+        r("10.100.100.10/32"),
+        r("10.100.100.10/32", "10.200.200.3"),
+      ],
+      [],
+    );
+    expect(changes.failures.map((f) => [f.destination, f.reason])).toEqual([
+      ["10.0.0.0/0", "invalid"],
+      ["10.100.100.7/24", "invalid"],
+      ["10.100.100.8/32", "invalid"],
+      ["10.100.100.9/32", "invalid"],
+      ["10.100.100.10/32", "invalid"],
+    ]);
+    expect(changes.upsert).toEqual([r("10.100.100.10/32")]);
+  });
+});
+
+describe("renderBatch and parseBatchErrors", () => {
+  it("puts every add before any delete, with our protocol on each line", () => {
+    const lines = renderBatch(
+      { upsert: [r("10.100.100.2/32")], remove: [k("10.100.100.9/32"), k("10.100.100.8/32", { metric: 3 })] },
+      180,
+    );
+    expect(lines).toEqual([
+      "route replace 10.100.100.2/32 via 10.200.200.2 dev sbb-aaaaa-2 proto 180 table main",
+      "route del 10.100.100.9/32 proto 180 table main",
+      "route del 10.100.100.8/32 proto 180 metric 3 table main",
+    ]);
+  });
+
+  it("maps ip's 'Command failed -:N' lines to their messages", () => {
+    const errors = parseBatchErrors(
+      'Cannot find device "nosuch"\nCommand failed -:3\nRTNETLINK answers: No such process\nCommand failed -:5\n',
+    );
+    expect([...errors]).toEqual([
+      [3, 'Cannot find device "nosuch"'],
+      [5, "RTNETLINK answers: No such process"],
+    ]);
+  });
+});
+
+describe("checkBlastRadius", () => {
+  it("lets up to half of the routes go", () => {
+    expect(checkBlastRadius({ current: 100, withdraw: 50, verifiedFullSnapshot: false })).toEqual({ allowed: true });
+  });
+
+  it("refuses more than half unless the update is a verified full snapshot", () => {
+    const refused = checkBlastRadius({ current: 100, withdraw: 51, verifiedFullSnapshot: false });
+    expect(refused).toEqual({ allowed: false, reason: expect.stringContaining("51 of 100 routes (51% > 50%)") });
+    expect(checkBlastRadius({ current: 100, withdraw: 100, verifiedFullSnapshot: true })).toEqual({ allowed: true });
+  });
+
+  it("takes a configured share, and always allows a handful so small networks keep working", () => {
+    expect(checkBlastRadius({ current: 100, withdraw: 21, verifiedFullSnapshot: false, maxShare: 0.2 }).allowed).toBe(
+      false,
+    );
+    expect(checkBlastRadius({ current: 2, withdraw: 2, verifiedFullSnapshot: false }).allowed).toBe(true);
+    expect(checkBlastRadius({ current: 10, withdraw: 5, verifiedFullSnapshot: false, alwaysAllow: 0 }).allowed).toBe(
+      true,
+    );
+    expect(checkBlastRadius({ current: 10, withdraw: 6, verifiedFullSnapshot: false, alwaysAllow: 0 }).allowed).toBe(
+      false,
+    );
+  });
+});

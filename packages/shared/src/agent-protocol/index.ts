@@ -1,0 +1,16 @@
+export * from "./ack.ts";
+export * from "./commands.ts";
+export {
+  DeviceNameSchema,
+  RealAddressSchema,
+  ReportedCommonNameSchema,
+  RevisionSchema,
+  type Route,
+  RouteSchema,
+  SwitchIdSchema,
+} from "./common.ts";
+export * from "./desired-state.ts";
+export * from "./messages.ts";
+export * from "./route-report.ts";
+export * from "./sessions.ts";
+export * from "./version.ts";
