@@ -43,7 +43,7 @@ describeEachDatabase("certificates API", (kind: DatabaseKind) => {
   /** openssl's verdict on a certificate, against the CA and optionally the network's current CRL. */
   async function verify(pem: string, purpose: "sslclient" | "sslserver", withCrl = false) {
     const cert = files.write(`cert-${Math.random()}.pem`, pem);
-    const args = ["verify", "-CAfile", files.dir + "/ca.pem", "-purpose", purpose];
+    const args = ["verify", "-CAfile", `${files.dir}/ca.pem`, "-purpose", purpose];
     if (withCrl) {
       files.write("crl.pem", (await api.get(`/api/networks/${net.id}/crl`)).text);
       args.push("-crl_check", "-CRLfile", `${files.dir}/crl.pem`);
