@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
+import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
+import { registerAuth } from "./auth/auth-plugin.ts";
+import type { SessionSettings } from "./auth/identity.ts";
 import type { Database } from "./db/database.ts";
+import { accountsRoutes } from "./features/accounts/accounts-routes.ts";
+import { accountsService } from "./features/accounts/accounts-service.ts";
 import { configRoutes } from "./features/configs/config-routes.ts";
 import { configService } from "./features/configs/config-service.ts";
 import { hostRoutes } from "./features/hosts/host-routes.ts";
@@ -24,6 +29,8 @@ import { validatorCompiler } from "./http/validation.ts";
 import { registerWebConsole } from "./http/web-console.ts";
 import { healthRoutes, VERSION } from "./routes/health.ts";
 
+export const DEFAULT_SESSIONS: SessionSettings = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000 };
+
 export interface AppOptions {
   db: Database;
   pki: PkiSettings;
@@ -31,6 +38,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Folder with the built console (apps/web/dist); not served when absent. */
   webDir?: string;
+  /** Console session lifetimes; defaults: 30 min idle, 12 h absolute. */
+  sessions?: SessionSettings;
+  /** The one-time token that lets the first administrator be created (main makes it when no user exists). */
+  setupToken?: string;
   /** Timers such as the CRL refresher (main turns them on; tests call the jobs directly). */
   backgroundJobs?: boolean;
   /** Close the database together with the app (main does; tests that share one do not). */
@@ -48,6 +59,28 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
+  const sessions = options.sessions ?? DEFAULT_SESSIONS;
+  const accessRules = await registerAuth(app, options.db.prisma, sessions);
+  app.decorate("accessRules", accessRules);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Component libraries inject <style> elements at run time.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    referrerPolicy: { policy: "no-referrer" },
+    // HSTS only makes sense behind TLS, which a reverse proxy adds; it sets the header there.
+    strictTransportSecurity: false,
+  });
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
@@ -69,6 +102,18 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   switchRoutes(app, switchService(prisma, authority));
   hostRoutes(app, hostService(prisma, authority));
   configRoutes(app, configService(prisma));
+  let setupToken = options.setupToken;
+  accountsRoutes(
+    app,
+    accountsService(prisma, sessions),
+    {
+      current: () => setupToken,
+      consume: () => {
+        setupToken = undefined;
+      },
+    },
+    Math.round(sessions.idleTimeoutMs / 1000),
+  );
   const pki = pkiService(prisma, authority);
   pkiRoutes(app, pki);
   if (options.backgroundJobs) startCrlRefresher(app, pki);

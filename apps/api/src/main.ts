@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.ts";
+import { newSecret } from "./auth/secrets.ts";
 import { type Config, describeDatabaseUrl, loadConfig } from "./config.ts";
 import { ensureDataDir } from "./db/data-dir-lock.ts";
 import { type DatabaseTarget, openDatabase } from "./db/database.ts";
@@ -24,7 +25,10 @@ async function start() {
     },
   );
   const db = await openDatabase(target);
+  // No user yet: a one-time token lets whoever started the server create the first administrator.
+  const setupToken = (await db.prisma.user.count()) === 0 ? newSecret() : undefined;
   const app = await buildApp({
+    ...(setupToken ? { setupToken } : {}),
     db,
     pki: {
       masterKey: masterKey.key,

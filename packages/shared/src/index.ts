@@ -1,3 +1,4 @@
+export * from "./agent-protocol/index.ts";
 export * from "./contracts/accounts.ts";
 export * from "./contracts/certificates.ts";
 export * from "./contracts/common.ts";
@@ -10,5 +11,4 @@ export * from "./contracts/switches.ts";
 export * from "./ipam/index.ts";
 export * from "./net/index.ts";
 export * from "./render/index.ts";
-export * from "./agent-protocol/index.ts";
 export * from "./routes/index.ts";

@@ -42,7 +42,11 @@ export function sendError(
  */
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return sendError(reply, request, error.statusCode, error.message, error.errors);
+    if (error instanceof HttpError) {
+      const retryAfter = (error as HttpError & { retryAfter?: number }).retryAfter;
+      if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+      return sendError(reply, request, error.statusCode, error.message, error.errors);
+    }
     if (error.validation) {
       const problems = describeValidation(error.validationContext ?? "request", error.validation);
       const message = problems

@@ -9,6 +9,7 @@ export function healthRoutes(app: TypedApp, db: Database) {
   app.get(
     "/healthz",
     {
+      config: { access: "public" },
       schema: { tags: ["health"], summary: "The process is alive", response: { 200: HealthResponseSchema } },
     },
     async () => ({ status: "ok" as const, version: VERSION }),
@@ -17,6 +18,7 @@ export function healthRoutes(app: TypedApp, db: Database) {
   app.get(
     "/readyz",
     {
+      config: { access: "public" },
       schema: {
         tags: ["health"],
         summary: "The API can serve requests: its database answers",

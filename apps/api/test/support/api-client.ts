@@ -1,7 +1,9 @@
 import type { TypedApp } from "../../src/http/typed-app.ts";
+import { defaultTokens } from "./test-app.ts";
 
 /** Thin helpers over app.inject so tests read like the HTTP calls they make. */
-export function apiClient(app: TypedApp) {
+export function apiClient(app: TypedApp, token: string | null | undefined = defaultTokens.get(app)) {
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const call = async (
     method: "GET" | "POST" | "PATCH" | "DELETE",
     url: string,
@@ -12,7 +14,7 @@ export function apiClient(app: TypedApp) {
       method,
       url,
       ...(payload !== undefined ? { payload: payload as string } : {}),
-      ...(headers ? { headers } : {}),
+      headers: { ...auth, ...headers },
     });
     const body = response.body ? safeJson(response.body) : undefined;
     return { status: response.statusCode, body, headers: response.headers, text: response.body };

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { buildApp } from "../../src/app.ts";
+import { hashSecret, newSecret } from "../../src/auth/secrets.ts";
+import type { Database } from "../../src/db/database.ts";
 import { DEFAULT_PKI, type PkiSettings } from "../../src/features/pki/pki-settings.ts";
+import type { Role } from "../../src/generated/prisma/client.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
 import { type DatabaseKind, openTestDatabase } from "./test-database.ts";
 
@@ -23,5 +26,17 @@ export async function openTestAppWithDatabase(kind: DatabaseKind, pki: PkiSettin
     closeDatabaseOnClose: true,
     ...(process.env.TEST_LOG ? { logger: { level: "error" } } : {}),
   });
-  return { app, db, pki };
+  const adminToken = await seedToken(db, "admin");
+  defaultTokens.set(app, adminToken);
+  return { app, db, pki, adminToken };
+}
+
+/** The admin token apiClient(app) sends unless told otherwise. */
+export const defaultTokens = new WeakMap<object, string>();
+
+/** An API token of the given role, written straight to the database as the tokens route would. */
+export async function seedToken(db: Database, role: Role, name = `test-${role}`): Promise<string> {
+  const token = `sbt_${newSecret()}`;
+  await db.prisma.apiToken.create({ data: { name, role, tokenHash: hashSecret(token), prefix: token.slice(0, 10) } });
+  return token;
 }

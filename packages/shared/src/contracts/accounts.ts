@@ -1,9 +1,13 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CursorSchema, IdSchema, LimitSchema, Nullable, pageOf, TimestampSchema } from "./common.ts";
 
-export const RoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer"), Type.Literal("auditor")], {
-  description: "admin: everything; operator: hosts, sessions, certificates; viewer: read-only; auditor: read-only and the audit log",
-});
+export const RoleSchema = Type.Union(
+  [Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer"), Type.Literal("auditor")],
+  {
+    description:
+      "admin: everything; operator: hosts, sessions, certificates; viewer: read-only; auditor: read-only and the audit log",
+  },
+);
 export type Role = Static<typeof RoleSchema>;
 
 export const UsernameSchema = Type.String({
@@ -15,7 +19,13 @@ export const UsernameSchema = Type.String({
 export const PasswordSchema = Type.String({ minLength: 12, maxLength: 256, description: "12 to 256 characters" });
 
 export const UserSchema = Type.Object(
-  { id: IdSchema, username: Type.String(), role: RoleSchema, createdAt: TimestampSchema, disabledAt: Nullable(TimestampSchema) },
+  {
+    id: IdSchema,
+    username: Type.String(),
+    role: RoleSchema,
+    createdAt: TimestampSchema,
+    disabledAt: Nullable(TimestampSchema),
+  },
   { $id: "User" },
 );
 export type User = Static<typeof UserSchema>;
@@ -74,7 +84,12 @@ export type ApiToken = Static<typeof ApiTokenSchema>;
 
 export const ApiTokenCreateSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f\\u007f]+$", description: "1-100 characters, no control characters" }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: "^[^\\u0000-\\u001f\\u007f]+$",
+      description: "1-100 characters, no control characters",
+    }),
     role: RoleSchema,
     expiresInDays: Type.Optional(
       Nullable(Type.Integer({ minimum: 1, maximum: 3650, description: "default 90; null: never expires" })),

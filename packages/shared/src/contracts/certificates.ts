@@ -69,7 +69,8 @@ export const RevokeBodySchema = Type.Object(
 
 const CsrSchema = Type.String({
   maxLength: 20_000,
-  pattern: "^-----BEGIN (NEW )?CERTIFICATE REQUEST-----[A-Za-z0-9+/=\\r\\n]+-----END (NEW )?CERTIFICATE REQUEST-----\\s*$",
+  pattern:
+    "^-----BEGIN (NEW )?CERTIFICATE REQUEST-----[A-Za-z0-9+/=\\r\\n]+-----END (NEW )?CERTIFICATE REQUEST-----\\s*$",
   description: "PEM certificate signing request whose subject is exactly CN=<common name>",
 });
 

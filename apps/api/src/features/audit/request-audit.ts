@@ -1,10 +1,10 @@
 import type { FastifyRequest } from "fastify";
 import type { AuditContext } from "./audit-log.ts";
 
-/**
- * The audit actor of a request. Until accounts exist (issue 8) every caller is anonymous; the
- * request id and source address are real, so rows written now already trace back to requests.
- */
+/** The audit actor of a request: the signed-in user or token, with the request id and source address. */
 export function auditContextOf(request: FastifyRequest): AuditContext {
-  return { actorType: "anonymous", actorName: "anonymous", requestId: String(request.id), sourceAddress: request.ip };
+  const identity = request.identity;
+  const where = { requestId: String(request.id), sourceAddress: request.ip };
+  if (!identity) return { actorType: "anonymous", actorName: "anonymous", ...where };
+  return { actorType: identity.kind, actorId: identity.id, actorName: identity.name, ...where };
 }

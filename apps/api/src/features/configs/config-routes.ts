@@ -15,6 +15,7 @@ export function configRoutes(app: TypedApp, configs: ConfigService) {
   app.get(
     "/api/switches/:id/config",
     {
+      config: { access: "read" },
       schema: {
         tags: ["configs"],
         summary: "The switch's OpenVPN server config",
@@ -30,6 +31,7 @@ export function configRoutes(app: TypedApp, configs: ConfigService) {
   app.get(
     "/api/switches/:id/backbone",
     {
+      config: { access: "read" },
       schema: {
         tags: ["configs"],
         summary: "This switch's end of the backbone link to every other enabled switch",
@@ -43,6 +45,7 @@ export function configRoutes(app: TypedApp, configs: ConfigService) {
   app.get(
     "/api/hosts/:id/client-config",
     {
+      config: { access: "read" },
       schema: {
         tags: ["configs"],
         summary: "The host's client-config-dir file, the same on every switch",

@@ -12,6 +12,7 @@ import {
   IdSchema,
 } from "@switchboard/shared";
 import type { TypedApp } from "../../http/typed-app.ts";
+import { auditContextOf } from "../audit/request-audit.ts";
 import { parseHostCsv } from "./host-csv.ts";
 import type { HostService } from "./host-service.ts";
 
@@ -22,6 +23,7 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
   app.get(
     "/api/hosts",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "List hosts: filter by network, tag, enabled or text; sort; page with nextCursor",
@@ -35,6 +37,7 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
   app.post(
     "/api/hosts",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Add a host; without an address it gets the lowest free static address",
@@ -42,12 +45,13 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
         response: { 201: HostSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await hosts.create(request.body)),
+    async (request, reply) => reply.status(201).send(await hosts.create(request.body, auditContextOf(request))),
   );
 
   app.post(
     "/api/hosts/import",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Import many hosts at once, all or nothing (JSON body, or CSV with ?networkId=)",
@@ -59,20 +63,24 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
       },
     },
     async (request, reply) => {
-      const created = await hosts.import(request.body);
+      const created = await hosts.import(request.body, auditContextOf(request));
       return reply.status(201).send({ created: created.length, hosts: created });
     },
   );
 
   app.get(
     "/api/hosts/:id",
-    { schema: { tags, summary: "Get a host", params: IdParamsSchema, response: { 200: HostSchema, ...errors } } },
+    {
+      config: { access: "read" },
+      schema: { tags, summary: "Get a host", params: IdParamsSchema, response: { 200: HostSchema, ...errors } },
+    },
     (request) => hosts.get(request.params.id),
   );
 
   app.patch(
     "/api/hosts/:id",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Change a host (its common name is fixed: it is in its certificate)",
@@ -81,12 +89,13 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
         response: { 200: HostSchema, ...errors },
       },
     },
-    (request) => hosts.update(request.params.id, request.body),
+    (request) => hosts.update(request.params.id, request.body, auditContextOf(request)),
   );
 
   app.delete(
     "/api/hosts/:id",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Remove a host and free its address",
@@ -95,7 +104,7 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
       },
     },
     async (request, reply) => {
-      await hosts.remove(request.params.id);
+      await hosts.remove(request.params.id, auditContextOf(request));
       return reply.status(204).send(null);
     },
   );

@@ -14,6 +14,8 @@ import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
+import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
+import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
 
@@ -182,18 +184,24 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
       return toHost(row);
     },
 
-    async create(input: HostCreate): Promise<Host> {
+    async create(input: HostCreate, audit: AuditContext): Promise<Host> {
       return inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
         await requireUniqueName(tx, input.networkId, input.commonName);
         const address = await placeHost(context, input, (name) => `body.${name}`);
         const row = await tx.host.create({ data: { ...input, address } });
         await bumpRevision(tx, input.networkId);
+        await recordAudit(tx, audit, {
+          action: "host.create",
+          targetType: "host",
+          targetId: row.id,
+          summary: { after: toHost(row) },
+        });
         return toHost(row);
       });
     },
 
-    async update(id: string, patch: HostUpdate): Promise<Host> {
+    async update(id: string, patch: HostUpdate, audit: AuditContext): Promise<Host> {
       const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("host", id);
       return inTransaction(prisma, async (tx) => {
@@ -212,24 +220,39 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
         );
         const row = await tx.host.update({ where: { id }, data: { ...patch, address } });
         await bumpRevision(tx, existing.networkId);
+        await recordAudit(tx, audit, {
+          action: "host.update",
+          targetType: "host",
+          targetId: id,
+          summary: { before: pick(toHost(current), Object.keys(patch)), after: pick(toHost(row), Object.keys(patch)) },
+        });
         return toHost(row);
       });
     },
 
     /** Deleting a host frees its address and common name at once. */
-    async remove(id: string): Promise<void> {
+    async remove(id: string, audit: AuditContext): Promise<void> {
       await inTransaction(prisma, async (tx) => {
-        const row = await tx.host.findUnique({ where: { id }, select: { networkId: true } });
+        const row = await tx.host.findUnique({
+          where: { id },
+          select: { networkId: true, commonName: true, address: true },
+        });
         if (!row) throw notFound("host", id);
         await lockNetwork(tx, row.networkId);
         await authority.revokeAllOf(tx, { networkId: row.networkId, hostId: id });
         await tx.host.delete({ where: { id } });
         await bumpRevision(tx, row.networkId);
+        await recordAudit(tx, audit, {
+          action: "host.delete",
+          targetType: "host",
+          targetId: id,
+          summary: { commonName: row.commonName, address: row.address },
+        });
       });
     },
 
     /** All rows or none: every row is checked against the network and the rows before it. */
-    async import(input: HostImport): Promise<Host[]> {
+    async import(input: HostImport, audit: AuditContext): Promise<Host[]> {
       return inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
@@ -262,6 +285,12 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
           created.push(...(await tx.host.createManyAndReturn({ data: data.slice(start, start + 1000) })));
         }
         await bumpRevision(tx, input.networkId);
+        await recordAudit(tx, audit, {
+          action: "host.import",
+          targetType: "network",
+          targetId: input.networkId,
+          summary: { created: created.length, commonNames: created.slice(0, 20).map((h) => h.commonName) },
+        });
         return created.map(toHost);
       });
     },

@@ -7,6 +7,7 @@ import {
   NetworkUpdateSchema,
 } from "@switchboard/shared";
 import type { TypedApp } from "../../http/typed-app.ts";
+import { auditContextOf } from "../audit/request-audit.ts";
 import type { NetworkService } from "./network-service.ts";
 
 const tags = ["networks"];
@@ -15,13 +16,17 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorR
 export function networkRoutes(app: TypedApp, networks: NetworkService) {
   app.get(
     "/api/networks",
-    { schema: { tags, summary: "List networks", response: { 200: Type.Array(NetworkSchema) } } },
+    {
+      config: { access: "read" },
+      schema: { tags, summary: "List networks", response: { 200: Type.Array(NetworkSchema) } },
+    },
     () => networks.list(),
   );
 
   app.post(
     "/api/networks",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Create a network",
@@ -29,18 +34,22 @@ export function networkRoutes(app: TypedApp, networks: NetworkService) {
         response: { 201: NetworkSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await networks.create(request.body)),
+    async (request, reply) => reply.status(201).send(await networks.create(request.body, auditContextOf(request))),
   );
 
   app.get(
     "/api/networks/:id",
-    { schema: { tags, summary: "Get a network", params: IdParamsSchema, response: { 200: NetworkSchema, ...errors } } },
+    {
+      config: { access: "read" },
+      schema: { tags, summary: "Get a network", params: IdParamsSchema, response: { 200: NetworkSchema, ...errors } },
+    },
     (request) => networks.get(request.params.id),
   );
 
   app.patch(
     "/api/networks/:id",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Change a network (its subnets only while it has no switches or hosts)",
@@ -49,12 +58,13 @@ export function networkRoutes(app: TypedApp, networks: NetworkService) {
         response: { 200: NetworkSchema, ...errors },
       },
     },
-    (request) => networks.update(request.params.id, request.body),
+    (request) => networks.update(request.params.id, request.body, auditContextOf(request)),
   );
 
   app.delete(
     "/api/networks/:id",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Delete a network with its switches, hosts and certificates",
@@ -63,7 +73,7 @@ export function networkRoutes(app: TypedApp, networks: NetworkService) {
       },
     },
     async (request, reply) => {
-      await networks.remove(request.params.id);
+      await networks.remove(request.params.id, auditContextOf(request));
       return reply.status(204).send(null);
     },
   );

@@ -3,6 +3,8 @@ import { overlaps } from "@switchboard/shared";
 import { inTransaction, lockNetwork, lockNetworkSubnets, type Tx } from "../../db/transactions.ts";
 import type { Network as NetworkRow, PrismaClient } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound } from "../../http/errors.ts";
+import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
+import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
 
@@ -84,7 +86,7 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
       return toNetwork(row);
     },
 
-    async create(input: NetworkCreate): Promise<Network> {
+    async create(input: NetworkCreate, audit: AuditContext): Promise<Network> {
       const candidate = {
         keepaliveInterval: 2,
         keepaliveTimeout: 10,
@@ -96,11 +98,18 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
         await requireUniqueName(tx, input.name);
         await checkNoOverlap(tx, candidate);
         const row = await tx.network.create({ data: input });
-        return toNetwork(await authority.createForNetwork(tx, row));
+        const created = toNetwork(await authority.createForNetwork(tx, row));
+        await recordAudit(tx, audit, {
+          action: "network.create",
+          targetType: "network",
+          targetId: row.id,
+          summary: { after: created },
+        });
+        return created;
       });
     },
 
-    async update(id: string, patch: NetworkUpdate): Promise<Network> {
+    async update(id: string, patch: NetworkUpdate, audit: AuditContext): Promise<Network> {
       return inTransaction(prisma, async (tx) => {
         await lockNetworkSubnets(tx);
         const current = await lockNetwork(tx, id);
@@ -120,14 +129,36 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
           }
         }
         await checkNoOverlap(tx, next, id);
-        return toNetwork(await tx.network.update({ where: { id }, data: { ...patch, revision: { increment: 1 } } }));
+        const updated = toNetwork(
+          await tx.network.update({ where: { id }, data: { ...patch, revision: { increment: 1 } } }),
+        );
+        await recordAudit(tx, audit, {
+          action: "network.update",
+          targetType: "network",
+          targetId: id,
+          summary: { before: pick(toNetwork(current), Object.keys(patch)), after: pick(updated, Object.keys(patch)) },
+        });
+        return updated;
       });
     },
 
     /** Deletes the network with its switches, hosts and certificates. */
-    async remove(id: string): Promise<void> {
-      const deleted = await prisma.network.deleteMany({ where: { id } });
-      if (deleted.count === 0) throw notFound("network", id);
+    async remove(id: string, audit: AuditContext): Promise<void> {
+      await inTransaction(prisma, async (tx) => {
+        const network = await tx.network.findUnique({ where: { id } });
+        if (!network) throw notFound("network", id);
+        const [switches, hosts] = await Promise.all([
+          tx.switch.count({ where: { networkId: id } }),
+          tx.host.count({ where: { networkId: id } }),
+        ]);
+        await tx.network.delete({ where: { id } });
+        await recordAudit(tx, audit, {
+          action: "network.delete",
+          targetType: "network",
+          targetId: id,
+          summary: { name: network.name, switches, hosts },
+        });
+      });
     },
   };
 }

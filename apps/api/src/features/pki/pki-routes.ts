@@ -21,6 +21,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
     "/api/networks/:id/pki",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "The network's CA, CRL state and tls-crypt key state",
@@ -34,6 +35,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
     "/api/networks/:id/crl",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "The network's current CRL (PEM)",
@@ -48,6 +50,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.post(
     "/api/networks/:id/tls-crypt/rotate",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Replace the network's tls-crypt key (every profile must be downloaded again)",
@@ -64,6 +67,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.post(
     "/api/networks/:id/pki/import",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Adopt an easy-rsa 3 PKI (CA, issued certificates, revocations) before the network issues its own",
@@ -80,6 +84,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
     "/api/certificates",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "List certificates: by network, holder, kind, state, or expiring within N days",
@@ -93,6 +98,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
     "/api/certificates/:id",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "Get a certificate",
@@ -106,6 +112,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.post(
     "/api/certificates/:id/revoke",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Revoke a certificate and republish the CRL",
@@ -120,6 +127,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.post(
     "/api/certificates/:id/renew",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Issue a fresh certificate for the same holder; the old one is revoked as superseded",
@@ -135,6 +143,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.post(
     "/api/hosts/:id/certificate",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Issue or rotate a host's certificate (with a CSR the host keeps its key); its address stays",
@@ -150,6 +159,7 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
     "/api/hosts/:id/profile",
     {
+      config: { access: "operate" },
       schema: {
         tags,
         summary: "Download the host's .ovpn profile (inline CA, certificate, key, tls-crypt); audited",

@@ -8,6 +8,7 @@ import {
   SwitchUpdateSchema,
 } from "@switchboard/shared";
 import type { TypedApp } from "../../http/typed-app.ts";
+import { auditContextOf } from "../audit/request-audit.ts";
 import type { SwitchService } from "./switch-service.ts";
 
 const tags = ["switches"];
@@ -17,6 +18,7 @@ export function switchRoutes(app: TypedApp, switches: SwitchService) {
   app.get(
     "/api/switches",
     {
+      config: { access: "read" },
       schema: {
         tags,
         summary: "List switches",
@@ -30,6 +32,7 @@ export function switchRoutes(app: TypedApp, switches: SwitchService) {
   app.post(
     "/api/switches",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Add a switch (OpenVPN server) to a network; omitted addresses are allocated",
@@ -37,18 +40,22 @@ export function switchRoutes(app: TypedApp, switches: SwitchService) {
         response: { 201: SwitchSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await switches.create(request.body)),
+    async (request, reply) => reply.status(201).send(await switches.create(request.body, auditContextOf(request))),
   );
 
   app.get(
     "/api/switches/:id",
-    { schema: { tags, summary: "Get a switch", params: IdParamsSchema, response: { 200: SwitchSchema, ...errors } } },
+    {
+      config: { access: "read" },
+      schema: { tags, summary: "Get a switch", params: IdParamsSchema, response: { 200: SwitchSchema, ...errors } },
+    },
     (request) => switches.get(request.params.id),
   );
 
   app.patch(
     "/api/switches/:id",
     {
+      config: { access: "admin" },
       schema: {
         tags,
         summary: "Change a switch",
@@ -57,14 +64,17 @@ export function switchRoutes(app: TypedApp, switches: SwitchService) {
         response: { 200: SwitchSchema, ...errors },
       },
     },
-    (request) => switches.update(request.params.id, request.body),
+    (request) => switches.update(request.params.id, request.body, auditContextOf(request)),
   );
 
   app.delete(
     "/api/switches/:id",
-    { schema: { tags, summary: "Remove a switch", params: IdParamsSchema, response: { 204: Type.Null(), ...errors } } },
+    {
+      config: { access: "admin" },
+      schema: { tags, summary: "Remove a switch", params: IdParamsSchema, response: { 204: Type.Null(), ...errors } },
+    },
     async (request, reply) => {
-      await switches.remove(request.params.id);
+      await switches.remove(request.params.id, auditContextOf(request));
       return reply.status(204).send(null);
     },
   );

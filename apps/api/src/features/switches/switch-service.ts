@@ -11,6 +11,8 @@ import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { PrismaClient, Switch as SwitchRow } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { networkAddresses } from "../address-plan-loader.ts";
+import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
+import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireSubnet } from "../subnet-rules.ts";
 
@@ -118,7 +120,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
       return toSwitch(row);
     },
 
-    async create(input: SwitchCreate): Promise<Switch> {
+    async create(input: SwitchCreate, audit: AuditContext): Promise<Switch> {
       return inTransaction(prisma, async (tx) => {
         const network = await lockNetwork(tx, input.networkId).catch((error) => {
           throw error instanceof Error && error.message.includes("does not exist")
@@ -151,11 +153,17 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
           switchId: row.id,
         });
         await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        await recordAudit(tx, audit, {
+          action: "switch.create",
+          targetType: "switch",
+          targetId: row.id,
+          summary: { after: toSwitch(row) },
+        });
         return toSwitch(row);
       });
     },
 
-    async update(id: string, patch: SwitchUpdate): Promise<Switch> {
+    async update(id: string, patch: SwitchUpdate, audit: AuditContext): Promise<Switch> {
       const existing = await prisma.switch.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("switch", id);
       return inTransaction(prisma, async (tx) => {
@@ -176,18 +184,33 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
         const { pool: _pool, ...fields } = patch;
         const row = await tx.switch.update({ where: { id }, data: { ...fields, ...placement } });
         await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        await recordAudit(tx, audit, {
+          action: "switch.update",
+          targetType: "switch",
+          targetId: id,
+          summary: {
+            before: pick(toSwitch(current), Object.keys(patch)),
+            after: pick(toSwitch(row), Object.keys(patch)),
+          },
+        });
         return toSwitch(row);
       });
     },
 
-    async remove(id: string): Promise<void> {
+    async remove(id: string, audit: AuditContext): Promise<void> {
       await inTransaction(prisma, async (tx) => {
-        const row = await tx.switch.findUnique({ where: { id }, select: { networkId: true } });
+        const row = await tx.switch.findUnique({ where: { id }, select: { networkId: true, name: true } });
         if (!row) throw notFound("switch", id);
         await lockNetwork(tx, row.networkId);
         await authority.revokeAllOf(tx, { networkId: row.networkId, switchId: id });
         await tx.switch.delete({ where: { id } });
         await tx.network.update({ where: { id: row.networkId }, data: { revision: { increment: 1 } } });
+        await recordAudit(tx, audit, {
+          action: "switch.delete",
+          targetType: "switch",
+          targetId: id,
+          summary: { name: row.name },
+        });
       });
     },
   };

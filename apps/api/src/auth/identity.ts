@@ -1,0 +1,80 @@
+import type { FastifyRequest } from "fastify";
+import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import { HttpError } from "../http/error-handler.ts";
+import { hashSecret } from "./secrets.ts";
+
+export const SESSION_COOKIE = "sb_session";
+export const TOKEN_PREFIX = "sbt_";
+/** Activity refreshes a session or token's "last seen" at most this often, not on every request. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** Who is calling: a signed-in person (cookie) or an automation token. */
+export interface Identity {
+  kind: "user" | "token";
+  /** The user's id, or the token's. */
+  id: string;
+  /** The person behind it (a token may belong to none). */
+  userId: string | null;
+  name: string;
+  role: Role;
+  sessionId?: string;
+  csrfToken?: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    identity: Identity | null;
+  }
+}
+
+export interface SessionSettings {
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+}
+
+/** Resolves the caller; a bearer token that does not work is an error, never anonymous. */
+export async function identify(
+  prisma: PrismaClient,
+  request: FastifyRequest,
+  settings: SessionSettings,
+): Promise<Identity | null> {
+  const now = new Date();
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer (sbt_[A-Za-z0-9_-]{20,100})$/.exec(authorization);
+    if (!match?.[1]) throw new HttpError(401, "authorization header must be `Bearer sbt_...`");
+    const token = await prisma.apiToken.findUnique({ where: { tokenHash: hashSecret(match[1]) } });
+    if (!token || token.revokedAt) throw new HttpError(401, "this API token is unknown or revoked");
+    if (token.expiresAt && token.expiresAt <= now)
+      throw new HttpError(401, `this API token expired on ${token.expiresAt.toISOString()}`);
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+    }
+    return { kind: "token", id: token.id, userId: token.userId, name: `token:${token.name}`, role: token.role };
+  }
+
+  const cookie = request.cookies[SESSION_COOKIE];
+  if (!cookie) return null;
+  const session = await prisma.loginSession.findUnique({
+    where: { tokenHash: hashSecret(cookie) },
+    include: { user: true },
+  });
+  if (!session) return null;
+  const idleEnd = session.lastSeenAt.getTime() + settings.idleTimeoutMs;
+  if (session.expiresAt <= now || idleEnd <= now.getTime() || session.user.disabledAt) {
+    await prisma.loginSession.deleteMany({ where: { id: session.id } });
+    return null;
+  }
+  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await prisma.loginSession.update({ where: { id: session.id }, data: { lastSeenAt: now } });
+  }
+  return {
+    kind: "user",
+    id: session.user.id,
+    userId: session.user.id,
+    name: session.user.username,
+    role: session.user.role,
+    sessionId: session.id,
+    csrfToken: session.csrfToken,
+  };
+}
