@@ -1,5 +1,5 @@
 import { STATUS_CODES } from "node:http";
-import type { ErrorResponse } from "@switchboard/shared";
+import { type ErrorResponse, RenderError } from "@switchboard/shared";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** A failure the client caused or may see (404, 409, ...); its message is safe to show. */
@@ -47,6 +47,9 @@ export function registerErrorHandling(app: FastifyInstance) {
       if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
       return sendError(reply, request, error.statusCode, error.message, error.errors);
     }
+    // Stored data that breaks a rendering rule (no enabled switch for a profile...): fix the data.
+    if (error instanceof RenderError)
+      return sendError(reply, request, 409, `cannot render the config: ${error.message}`);
     if (error.validation) {
       const problems = describeValidation(error.validationContext ?? "request", error.validation);
       const message = problems
