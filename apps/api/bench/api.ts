@@ -19,17 +19,20 @@ const FILTER_REQUESTS = 500;
 const CREATE_REQUESTS = 300;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-async function postJson(url: string, body: unknown) {
+/** Every request authenticates like automation does: with an API token in the Authorization header. */
+const auth: Record<string, string> = {};
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = auth) {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
 async function getJson(url: string) {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: auth });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -39,6 +42,7 @@ async function run(label: string, env: Record<string, string>) {
   const server = startServer({ ...env, LOG_LEVEL: "warn" });
   const base = (await server.ready).replace(/\/$/, "");
   try {
+    await signInWithToken(base, () => server.output().stdout);
     const network = await postJson(`${base}/api/networks`, {
       name: "bench",
       dataSubnet: "10.64.0.0/16",
@@ -87,6 +91,23 @@ async function run(label: string, env: Record<string, string>) {
   } finally {
     await server.stop();
   }
+}
+
+/** First start: create the admin with the printed setup token, then an admin API token. */
+async function signInWithToken(base: string, stdout: () => string) {
+  for (let i = 0; i < 50 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
+  const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
+  if (!setupToken) throw new Error("the server printed no setup link");
+  const setup = await fetch(`${base}/api/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
+  });
+  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
+  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const { csrfToken } = (await setup.json()) as { csrfToken: string };
+  const created = await postJson(`${base}/api/tokens`, { name: "bench", role: "admin" }, { cookie, "x-csrf-token": csrfToken });
+  auth.authorization = `Bearer ${created.token}`;
 }
 
 async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {

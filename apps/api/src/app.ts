@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import { registerAuth } from "./auth/auth-plugin.ts";
-import type { SessionSettings } from "./auth/identity.ts";
+import { type SessionSettings, TokenCache } from "./auth/identity.ts";
 import type { Database } from "./db/database.ts";
 import { accountsRoutes } from "./features/accounts/accounts-routes.ts";
 import { accountsService } from "./features/accounts/accounts-service.ts";
@@ -60,7 +60,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   app.setValidatorCompiler(validatorCompiler());
   const sessions = options.sessions ?? DEFAULT_SESSIONS;
-  const accessRules = await registerAuth(app, options.db.prisma, sessions);
+  const tokenCache = new TokenCache();
+  const accessRules = await registerAuth(app, options.db.prisma, sessions, tokenCache);
   app.decorate("accessRules", accessRules);
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -105,7 +106,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   let setupToken = options.setupToken;
   accountsRoutes(
     app,
-    accountsService(prisma, sessions),
+    accountsService(prisma, sessions, tokenCache),
     {
       current: () => setupToken,
       consume: () => {

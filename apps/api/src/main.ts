@@ -67,9 +67,13 @@ async function start() {
     ? `PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}`
     : `embedded database in ${config.dataDir}`;
   // A plain line for people; the JSON log line above is for machines.
-  process.stdout.write(
-    `Switchboard is up: http://${shown.includes(":") ? `[${shown}]` : shown}:${port}/ (${database})\n`,
-  );
+  const url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}/`;
+  process.stdout.write(`Switchboard is up: ${url} (${database})\n`);
+  if (setupToken) {
+    process.stdout.write(
+      `No administrator yet: open ${url}setup#token=${setupToken} to create one (the link works once)\n`,
+    );
+  }
 }
 
 function listenError(error: unknown, config: Config): Error {

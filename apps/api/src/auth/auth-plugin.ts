@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { HttpError } from "../http/error-handler.ts";
 import { type Access, ROLE_GRANTS, rolesAllowed } from "./access.ts";
-import { identify, type SessionSettings } from "./identity.ts";
+import { identify, type SessionSettings, type TokenCache } from "./identity.ts";
 import { sameSecret } from "./secrets.ts";
 
 declare module "fastify" {
@@ -30,6 +30,7 @@ export async function registerAuth(
   app: FastifyInstance,
   prisma: PrismaClient,
   settings: SessionSettings,
+  tokens: TokenCache,
 ): Promise<RouteRule[]> {
   const rules: RouteRule[] = [];
   await app.register(cookie);
@@ -45,7 +46,7 @@ export async function registerAuth(
 
   app.addHook("onRequest", async (request) => {
     const access: Access = request.routeOptions.config?.access ?? "public";
-    request.identity = await identify(prisma, request, settings).catch((error) => {
+    request.identity = await identify(prisma, request, settings, tokens).catch((error) => {
       if (access === "public" && error instanceof HttpError) return null;
       throw error;
     });

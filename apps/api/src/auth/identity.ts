@@ -27,6 +27,28 @@ declare module "fastify" {
   }
 }
 
+/**
+ * Recently verified API tokens, so automation does not pay a database round trip per request.
+ * Entries live a few seconds; revoking a token clears the cache at once in this process (other
+ * API instances see the revocation within TOKEN_CACHE_MS).
+ */
+export const TOKEN_CACHE_MS = 5_000;
+export class TokenCache {
+  private readonly entries = new Map<string, { identity: Identity; expiresAt: Date | null; until: number }>();
+  get(hash: string, now: number) {
+    const entry = this.entries.get(hash);
+    if (!entry || entry.until < now || (entry.expiresAt && entry.expiresAt.getTime() <= now)) return undefined;
+    return entry.identity;
+  }
+  set(hash: string, identity: Identity, expiresAt: Date | null, now: number) {
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(hash, { identity, expiresAt, until: now + TOKEN_CACHE_MS });
+  }
+  clear() {
+    this.entries.clear();
+  }
+}
+
 export interface SessionSettings {
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
@@ -37,20 +59,32 @@ export async function identify(
   prisma: PrismaClient,
   request: FastifyRequest,
   settings: SessionSettings,
+  tokens: TokenCache,
 ): Promise<Identity | null> {
   const now = new Date();
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer (sbt_[A-Za-z0-9_-]{20,100})$/.exec(authorization);
     if (!match?.[1]) throw new HttpError(401, "authorization header must be `Bearer sbt_...`");
-    const token = await prisma.apiToken.findUnique({ where: { tokenHash: hashSecret(match[1]) } });
+    const tokenHash = hashSecret(match[1]);
+    const cached = tokens.get(tokenHash, now.getTime());
+    if (cached) return cached;
+    const token = await prisma.apiToken.findUnique({ where: { tokenHash } });
     if (!token || token.revokedAt) throw new HttpError(401, "this API token is unknown or revoked");
     if (token.expiresAt && token.expiresAt <= now)
       throw new HttpError(401, `this API token expired on ${token.expiresAt.toISOString()}`);
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
     }
-    return { kind: "token", id: token.id, userId: token.userId, name: `token:${token.name}`, role: token.role };
+    const identity: Identity = {
+      kind: "token",
+      id: token.id,
+      userId: token.userId,
+      name: `token:${token.name}`,
+      role: token.role,
+    };
+    tokens.set(tokenHash, identity, token.expiresAt, now.getTime());
+    return identity;
   }
 
   const cookie = request.cookies[SESSION_COOKIE];

@@ -160,11 +160,14 @@ describeEachDatabase("console sessions, CSRF, throttling and tokens", (kind: Dat
     expect(listed.find((t: { id: string }) => t.id === apiToken.id)).toMatchObject({ lastUsedAt: expect.any(String) });
     expect(JSON.stringify(listed)).not.toContain(token);
 
-    await db.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    const expired = await viewer.get("/api/networks");
+    // A token past its expiry (written as another API instance or the clock would leave it).
+    const stale = `sbt_${newSecret()}`;
+    await db.prisma.apiToken.create({
+      data: { name: "stale", role: "viewer", tokenHash: hashSecret(stale), expiresAt: new Date(Date.now() - 1000) },
+    });
+    const expired = await apiClient(app, stale).get("/api/networks");
     expect(expired.status).toBe(401);
     expect(expired.body.message).toContain("expired");
-    await db.prisma.apiToken.update({ where: { id: apiToken.id }, data: { expiresAt: null } });
     expect((await app.inject({ method: "DELETE", url: `/api/tokens/${apiToken.id}`, headers })).statusCode).toBe(200);
     const revoked = await viewer.get("/api/networks");
     expect(revoked.status).toBe(401);

@@ -10,7 +10,7 @@ import type {
   User,
   UserUpdate,
 } from "@switchboard/shared";
-import { type Identity, type SessionSettings, TOKEN_PREFIX } from "../../auth/identity.ts";
+import { type Identity, type SessionSettings, TOKEN_PREFIX, type TokenCache } from "../../auth/identity.ts";
 import { hashSecret, newSecret, sameSecret } from "../../auth/secrets.ts";
 import { inTransaction } from "../../db/transactions.ts";
 import type { ApiToken as ApiTokenRow, PrismaClient, User as UserRow } from "../../generated/prisma/client.ts";
@@ -55,7 +55,7 @@ export interface NewLogin {
   expiresAt: Date;
 }
 
-export function accountsService(prisma: PrismaClient, sessions: SessionSettings) {
+export function accountsService(prisma: PrismaClient, sessions: SessionSettings, tokenCache: TokenCache) {
   const throttle = loginThrottle(prisma);
 
   async function startSession(
@@ -301,6 +301,7 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings)
         if (!row) throw notFound("API token", id);
         if (row.revokedAt) throw conflict("token", "is already revoked");
         const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+        tokenCache.clear();
         await recordAudit(tx, audit, {
           action: "token.revoke",
           targetType: "api-token",
