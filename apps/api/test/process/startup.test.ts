@@ -49,6 +49,10 @@ describe("the API process on the embedded database", () => {
     }
     expect((await fetch(`${url}api/no-such-thing`)).status).toBe(404);
     expect(first.output().stdout).toContain(`(embedded database in ${dataDir})`);
+    // No user yet: a one-time link to create the first administrator, never a default password.
+    await expect
+      .poll(() => first.output().stdout)
+      .toMatch(/No administrator yet: open http:\/\/\S+\/setup#token=[A-Za-z0-9_-]{40,} /);
     const ready = await fetch(`${url}readyz`);
     expect(await ready.json()).toMatchObject({ status: "ready", database: { kind: "pglite" } });
     expect(await readFile(join(dataDir, "switchboard.pid"), "utf8")).toBe(`${first.child.pid}\n`);
