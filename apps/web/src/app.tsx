@@ -1,5 +1,6 @@
 import type { ReadinessResponse } from "@switchboard/shared";
 import { useEffect, useState } from "react";
+import { SetupPage } from "./setup-page.tsx";
 
 /** Placeholder until the console issue lands: shows that the API and its database answer. */
 export function App() {
@@ -21,6 +22,7 @@ export function App() {
             ? "not reachable"
             : `${readiness.status} (${readiness.database.kind} database)`}
       </p>
+      {window.location.pathname === "/setup" && <SetupPage />}
       <p>
         <a href="/api/docs">REST API documentation</a>
       </p>
