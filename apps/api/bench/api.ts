@@ -106,7 +106,11 @@ async function signInWithToken(base: string, stdout: () => string) {
   if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
   const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
   const { csrfToken } = (await setup.json()) as { csrfToken: string };
-  const created = await postJson(`${base}/api/tokens`, { name: "bench", role: "admin" }, { cookie, "x-csrf-token": csrfToken });
+  const created = await postJson(
+    `${base}/api/tokens`,
+    { name: "bench", role: "admin" },
+    { cookie, "x-csrf-token": csrfToken },
+  );
   auth.authorization = `Bearer ${created.token}`;
 }
 
