@@ -11,6 +11,7 @@ import {
   DesiredStateSchema,
   type Hello,
   PROTOCOL_VERSION,
+  type RouteReport,
   type SessionEvent,
   switchPaths,
 } from "@switchboard/shared";
@@ -28,6 +29,8 @@ import { plan } from "./reconcile/plan.ts";
 import type { RouteApplyResult } from "./routes/route-programmer.ts";
 import { RouteProgrammer } from "./routes/route-programmer.ts";
 import { SessionTracker } from "./sessions/session-tracker.ts";
+import { OpenVpnProcesses } from "./supervise/openvpn-processes.ts";
+import type { Spawner } from "./supervise/process-supervisor.ts";
 import { type CommandRunner, spawnRunner } from "./system/command-runner.ts";
 
 /**
@@ -58,6 +61,11 @@ export interface AgentOptions {
   readonly reconcileIntervalMs?: number;
   readonly maxWithdrawShare?: number;
   readonly log?: AgentLogger;
+  /**
+   * managed: the agent starts and supervises the data server and the backbone links itself.
+   * external (default): something else (systemd) runs OpenVPN; the agent writes files and signals.
+   */
+  readonly openvpn?: { readonly mode: "managed"; readonly binary?: string; readonly spawn?: Spawner };
 }
 
 const CACHE = "state/desired.json";
@@ -74,8 +82,10 @@ export class Agent {
   private state: DesiredState | undefined;
   private verified = false;
   private lastRoutes: RouteApplyResult | undefined;
+  private lastReport: RouteReport | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
+  private readonly processes: OpenVpnProcesses | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.files = new FileWriter(options.baseDir);
@@ -90,6 +100,15 @@ export class Agent {
       socketPath: switchPaths(options.baseDir).managementSocket,
       password: options.managementPassword,
     });
+    this.processes =
+      options.openvpn?.mode === "managed"
+        ? new OpenVpnProcesses({
+            baseDir: options.baseDir,
+            ...(options.openvpn.binary ? { binary: options.openvpn.binary } : {}),
+            ...(options.openvpn.spawn ? { spawn: options.openvpn.spawn } : {}),
+            log: this.log,
+          })
+        : undefined;
     this.hook = new HookListener(
       join(options.baseDir, HOOK_FIFO),
       this.runner,
@@ -112,6 +131,19 @@ export class Agent {
     };
   }
 
+  /**
+   * What the API needs after a (re)connect, right after hello: every session here now (it
+   * retires the ones it missed ending) and the last route report.
+   */
+  resume(): AgentToApiMessage[] {
+    const snapshot: AgentToApiMessage = {
+      type: "session-snapshot",
+      takenAt: new Date().toISOString(),
+      sessions: this.tracker.sessions(),
+    };
+    return this.lastReport ? [snapshot, this.lastReport] : [snapshot];
+  }
+
   /** Restores the cached desired state and applies it, whether or not the API is reachable. */
   async start(): Promise<void> {
     await this.hook.start();
@@ -128,11 +160,13 @@ export class Agent {
     this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileIntervalMs ?? 30_000));
   }
 
-  stop(): void {
+  /** Stops the agent; files and routes stay. In managed mode OpenVPN stops too (SIGTERM: clients move to their next switch). */
+  async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.management.close();
     this.hook.close();
+    await this.processes?.stop();
   }
 
   /** One frame from the API. Never throws: a malformed message is logged and refused. */
@@ -202,6 +236,8 @@ export class Agent {
       const actions = plan({ state, verifiedFullSnapshot: this.verified, hookScript }, observed);
       const outcome = await applyActions(actions, this.deps());
       if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
+      // Managed mode: the files are in place now, so the processes that read them can run.
+      this.processes?.sync(state);
       return [...outcome.errors];
     };
     const next = this.queue.then(run, run);
@@ -230,6 +266,7 @@ export class Agent {
       files: this.files,
       routes: this.routes,
       server: this.management.ready ? this.management : undefined,
+      link: (peerOffset: number) => this.processes?.link(peerOffset),
     };
   }
 
@@ -237,7 +274,7 @@ export class Agent {
     const changed = this.lastRoutes === undefined || result.routeCommands > 0 || result.failed.length > 0;
     this.lastRoutes = result;
     if (!changed) return;
-    this.options.send({
+    this.lastReport = {
       type: "route-report",
       revision: state.revision,
       desired: withLocalSessions(
@@ -248,7 +285,8 @@ export class Agent {
       ),
       applied: [...result.applied],
       failed: [...result.failed],
-    });
+    };
+    this.options.send(this.lastReport);
   }
 
   private sessionEvents(events: SessionEvent[]): void {

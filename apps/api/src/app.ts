@@ -10,6 +10,7 @@ import { type SessionSettings, TokenCache } from "./auth/identity.ts";
 import type { Database } from "./db/database.ts";
 import { accountsRoutes } from "./features/accounts/accounts-routes.ts";
 import { accountsService } from "./features/accounts/accounts-service.ts";
+import { type AgentsOptions, registerAgents } from "./features/agents/agents-feature.ts";
 import { configRoutes } from "./features/configs/config-routes.ts";
 import { configService } from "./features/configs/config-service.ts";
 import { hostRoutes } from "./features/hosts/host-routes.ts";
@@ -46,6 +47,8 @@ export interface AppOptions {
   backgroundJobs?: boolean;
   /** Close the database together with the app (main does; tests that share one do not). */
   closeDatabaseOnClose?: boolean;
+  /** Agent channel timings (tests shorten them). */
+  agents?: AgentsOptions;
 }
 
 /** Builds the whole HTTP API around an open database. Listening is the caller's business. */
@@ -99,6 +102,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   healthRoutes(app, options.db);
   const { prisma } = options.db;
   const authority = certificateAuthority(options.pki);
+  // Agents (features/agents): enrollment, the websocket channel, desired state, sessions, routes.
+  const agents = await registerAgents(app, prisma, authority, options.agents);
   networkRoutes(app, networkService(prisma, authority));
   switchRoutes(app, switchService(prisma, authority));
   hostRoutes(app, hostService(prisma, authority));
@@ -115,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
     Math.round(sessions.idleTimeoutMs / 1000),
   );
-  const pki = pkiService(prisma, authority);
+  const pki = agents.killOnRevoke(pkiService(prisma, authority));
   pkiRoutes(app, pki);
   if (options.backgroundJobs) startCrlRefresher(app, pki);
 

@@ -1,5 +1,6 @@
 export * from "./agent-protocol/index.ts";
 export * from "./contracts/accounts.ts";
+export * from "./contracts/agents.ts";
 export * from "./contracts/certificates.ts";
 export * from "./contracts/common.ts";
 export * from "./contracts/configs.ts";

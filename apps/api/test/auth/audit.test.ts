@@ -170,6 +170,12 @@ describeEachDatabase("audit log", (kind: DatabaseKind) => {
       "DELETE /api/session",
       "POST /api/session/password",
       "POST /api/networks/:id/pki/import",
+      // Agent enrollment and credentials: apps/api/test/agents/enrollment.test.ts (the agent is the actor).
+      "POST /api/switches/:id/enrollment",
+      "POST /api/agent/enroll",
+      "DELETE /api/switches/:id/agent-credential",
+      // Needs a live session on a connected agent: apps/api/test/agents/sessions-routes.test.ts.
+      "POST /api/hosts/:id/kill-session",
     ]);
     const mutating = app.accessRules
       .filter((r) => r.url.startsWith("/api/") && ["POST", "PATCH", "DELETE", "PUT"].includes(r.method))

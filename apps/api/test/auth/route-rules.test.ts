@@ -22,12 +22,19 @@ describe("every route's access rule", () => {
   const apiRules = () =>
     app.accessRules.filter((r) => r.url.startsWith("/api/") && !r.url.startsWith("/api/docs") && r.method !== "HEAD");
 
-  it("has a rule for each of the API's routes, and only login, setup and health are public", () => {
+  it("has a rule for each of the API's routes, and only login, setup, health and the agents' own are public", () => {
     expect(apiRules().length).toBeGreaterThan(30);
     const open = apiRules()
       .filter((r) => r.access === "public")
       .map((r) => `${r.method} ${r.url}`);
-    expect(open.sort()).toEqual(["GET /api/setup", "POST /api/session", "POST /api/setup"]);
+    // The agent routes authenticate themselves: the enrollment token in the body, the credential before the upgrade.
+    expect(open.sort()).toEqual([
+      "GET /api/agent/channel",
+      "GET /api/setup",
+      "POST /api/agent/enroll",
+      "POST /api/session",
+      "POST /api/setup",
+    ]);
   });
 
   it("refuses a route registered without a rule", () => {

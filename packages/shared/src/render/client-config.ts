@@ -1,6 +1,6 @@
 import { cidrWithin } from "../net/cidr.ts";
 import { formatIpv4 } from "../net/ipv4.ts";
-import { checkHost, checkNetwork, checkSwitchSet, routeArgs } from "./checks.ts";
+import { type CheckedNetwork, checkHost, checkNetwork, checkSwitchSet, routeArgs } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
 import type { RenderHost, RenderNetwork, RenderSwitch } from "./model.ts";
 
@@ -21,8 +21,24 @@ export function renderClientConfigFile(
   host: RenderHost,
   switches: readonly RenderSwitch[] = [],
 ): string | undefined {
+  return clientConfigRenderer(network, switches)(host);
+}
+
+/**
+ * The same rendering for many hosts of one network: the network and its switch set are checked
+ * once, not once per host (for 50,000 hosts and 50 switches that is the difference between
+ * under a second and minutes). Every host is still checked against every switch.
+ */
+export function clientConfigRenderer(
+  network: RenderNetwork,
+  switches: readonly RenderSwitch[] = [],
+): (host: RenderHost) => string | undefined {
   const net = checkNetwork(network);
-  const checked = checkHost(net, host, checkSwitchSet(net, switches));
+  const set = checkSwitchSet(net, switches);
+  return (host) => renderChecked(net, checkHost(net, host, set));
+}
+
+function renderChecked(net: CheckedNetwork, checked: ReturnType<typeof checkHost>): string | undefined {
   if (!checked.enabled) return undefined;
 
   const out = new ConfigWriter()

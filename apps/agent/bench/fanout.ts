@@ -1,0 +1,224 @@
+// pnpm bench:fanout — the real API (its own process, embedded PGlite, like `pnpm start`) with 50
+// simulated agents on real websockets and 50,000 hosts. A storm of 5,000 session events per
+// second for 10 s; each event is one host connecting to a random switch, and its latency runs
+// from the moment the agent sends it until the host's route has reached every other switch.
+// The agents ack every delta, as real ones do. Last line:
+//   fanout: p50 <ms> ms, p99 <ms> ms, api-rss <MB> MB
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { startServer } from "../../api/test/support/server-process.ts";
+
+const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 50_000);
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const BATCH_MS = 20;
+
+const auth: Record<string, string> = {};
+
+async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = auth) {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function adminToken(base: string, stdout: () => string) {
+  for (let i = 0; i < 100 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
+  const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
+  if (!setupToken) throw new Error("the server printed no setup link");
+  const setup = await fetch(`${base}/api/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
+  });
+  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
+  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const { csrfToken } = (await setup.json()) as { csrfToken: string };
+  const created = await call(
+    "POST",
+    `${base}/api/tokens`,
+    { name: "bench", role: "admin" },
+    { cookie, "x-csrf-token": csrfToken },
+  );
+  auth.authorization = `Bearer ${created.token}`;
+}
+
+interface SimAgent {
+  id: string;
+  backbone: string;
+  socket: WebSocket;
+  revision: number;
+  ready: Promise<void>;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+async function main() {
+  const dataDir = await mkdtemp(join(tmpdir(), "sb-fanout-"));
+  const server = startServer({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+    PKI_CA_KEY_TYPE: "ec-p256",
+    PKI_LEAF_KEY_TYPE: "ec-p256",
+    // e.g. BENCH_API_NODE_OPTIONS=--cpu-prof to profile the API process.
+    ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
+  });
+  const base = (await server.ready).replace(/\/$/, "");
+  const agents: SimAgent[] = [];
+  try {
+    await adminToken(base, () => server.output().stdout);
+    const network = await call("POST", `${base}/api/networks`, {
+      name: "fanout",
+      dataSubnet: "10.64.0.0/16",
+      backboneSubnet: "10.65.0.0/24",
+    });
+    const switches: { id: string; backboneAddress: string }[] = [];
+    for (let i = 0; i < SWITCHES; i++) {
+      switches.push(
+        await call("POST", `${base}/api/switches`, {
+          networkId: network.id,
+          name: `sw-${i}`,
+          endpointHost: `sw${i}.example.net`,
+        }),
+      );
+    }
+    const hosts: { commonName: string; address: string }[] = [];
+    for (let start = 0; start < HOSTS; start += 20_000) {
+      const rows = Array.from({ length: Math.min(20_000, HOSTS - start) }, (_, i) => ({
+        commonName: `h-${start + i}`,
+      }));
+      await call("POST", `${base}/api/hosts/import`, { networkId: network.id, hosts: rows });
+    }
+    for (let cursor = ""; ; ) {
+      const page = await call("GET", `${base}/api/hosts?networkId=${network.id}&limit=500${cursor}`);
+      hosts.push(...page.items);
+      if (!page.nextCursor) break;
+      cursor = `&cursor=${page.nextCursor}`;
+    }
+    process.stderr.write(`fanout: ${switches.length} switches, ${hosts.length} hosts; connecting agents\n`);
+
+    // Latency bookkeeping: host /32 -> when it was sent, which backbone address its route must point at, how many peers have it.
+    const pending = new Map<string, { sentAt: number; via: string; got: Set<string> }>();
+    const latencies: number[] = [];
+    const onRoutes = (agent: SimAgent, upserts: { destination: string; via: string }[]) => {
+      const now = performance.now();
+      for (const route of upserts) {
+        const wait = pending.get(route.destination);
+        if (!wait || wait.via !== route.via) continue;
+        wait.got.add(agent.id);
+        if (wait.got.size === switches.length - 1) {
+          latencies.push(now - wait.sentAt);
+          pending.delete(route.destination);
+        }
+      }
+    };
+
+    const connectStarted = performance.now();
+    for (const sw of switches) {
+      const { token } = await call("POST", `${base}/api/switches/${sw.id}/enrollment`, {});
+      const { credential } = await call("POST", `${base}/api/agent/enroll`, { token }, {});
+      const socket = new WebSocket(`${base.replace(/^http/, "ws")}/api/agent/channel`, {
+        headers: { authorization: `Bearer ${credential}` },
+        maxPayload: 256 * 1024 * 1024,
+        perMessageDeflate: false,
+      });
+      let resolveReady = () => {};
+      const agent: SimAgent = {
+        id: sw.id,
+        backbone: sw.backboneAddress,
+        socket,
+        revision: 0,
+        ready: new Promise((resolve) => {
+          resolveReady = resolve;
+        }),
+      };
+      socket.on("open", () =>
+        socket.send(
+          JSON.stringify({ type: "hello", protocolVersion: 1, agentVersion: "bench", switchId: sw.id, revision: null }),
+        ),
+      );
+      socket.on("message", (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === "desired-state" || message.type === "desired-state-delta") {
+          agent.revision = message.revision;
+          socket.send(JSON.stringify({ type: "ack", revision: message.revision, ok: true, errors: [], resync: false }));
+          if (message.type === "desired-state") resolveReady();
+          else if (message.routes) onRoutes(agent, message.routes.upsert);
+        }
+      });
+      socket.on("error", (error) => process.stderr.write(`agent ${sw.id}: ${error.message}\n`));
+      agents.push(agent);
+    }
+    await Promise.all(agents.map((a) => a.ready));
+    process.stderr.write(
+      `fanout: ${agents.length} agents have their snapshot after ${((performance.now() - connectStarted) / 1000).toFixed(1)} s; storm starts\n`,
+    );
+
+    // The storm: every BATCH_MS, each agent reports its share of connects as one `sessions` message.
+    const order = hosts.map((_, i) => i).sort(() => Math.random() - 0.5);
+    const total = RATE * SECONDS;
+    const perBatch = Math.round((RATE * BATCH_MS) / 1000);
+    let sent = 0;
+    let clock = Date.now();
+    const started = performance.now();
+    while (sent < total) {
+      const due = Math.min(total, Math.round(((performance.now() - started) / 1000) * RATE) + perBatch);
+      const byAgent = new Map<SimAgent, unknown[]>();
+      const now = performance.now();
+      for (; sent < due; sent++) {
+        const host = hosts[order[sent % order.length] as number] as { commonName: string; address: string };
+        const agent = agents[Math.floor(Math.random() * agents.length)] as SimAgent;
+        clock += 1;
+        const connectedAt = new Date(clock).toISOString();
+        pending.set(`${host.address}/32`, { sentAt: now, via: agent.backbone, got: new Set() });
+        const session = {
+          commonName: host.commonName,
+          realAddress: "198.51.100.7:1194",
+          virtualAddress: null,
+          clientId: sent,
+          connectedAt,
+          bytesReceived: 0,
+          bytesSent: 0,
+        };
+        const list = byAgent.get(agent) ?? [];
+        list.push({ event: "connect", source: "hook", at: connectedAt, session });
+        byAgent.set(agent, list);
+      }
+      for (const [agent, events] of byAgent) agent.socket.send(JSON.stringify({ type: "sessions", events }));
+      await new Promise((resolve) => setTimeout(resolve, BATCH_MS));
+    }
+    const stormSeconds = (performance.now() - started) / 1000;
+    for (let i = 0; i < 100 && pending.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const rss = await rssMb(server.child.pid as number);
+    process.stderr.write(
+      `fanout: ${sent} events in ${stormSeconds.toFixed(1)} s; ${latencies.length} delivered to all ${switches.length - 1} peers, ${pending.size} not (superseded or lost); api rss peak ${rss.peak.toFixed(0)} MB\n`,
+    );
+    console.log(
+      `fanout: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, api-rss ${rss.now.toFixed(0)} MB`,
+    );
+  } finally {
+    for (const agent of agents) agent.socket.terminate();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

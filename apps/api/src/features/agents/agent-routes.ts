@@ -1,0 +1,80 @@
+import { Type } from "@sinclair/typebox";
+import {
+  AgentStatusSchema,
+  EnrollmentTokenSchema,
+  EnrollRequestSchema,
+  EnrollResponseSchema,
+  ErrorResponseSchema,
+  IdParamsSchema,
+} from "@switchboard/shared";
+import type { TypedApp } from "../../http/typed-app.ts";
+import { auditContextOf } from "../audit/request-audit.ts";
+import type { AgentCredentials } from "./agent-credentials.ts";
+import type { AgentStatusStore } from "./agent-status.ts";
+
+const tags = ["agents"];
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+
+/** Enrollment, credentials and status of the agent on each switch. */
+export function agentRoutes(app: TypedApp, credentials: AgentCredentials, status: AgentStatusStore) {
+  app.post(
+    "/api/switches/:id/enrollment",
+    {
+      config: { access: "admin" },
+      schema: {
+        tags,
+        summary: "A one-time enrollment token for the switch's agent (valid 1 hour; replaces earlier unused ones)",
+        params: IdParamsSchema,
+        response: { 201: EnrollmentTokenSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await credentials.createEnrollment(request.params.id, auditContextOf(request))),
+  );
+
+  app.post(
+    "/api/agent/enroll",
+    {
+      // Public: the enrollment token in the body is the authentication.
+      config: { access: "public" },
+      schema: {
+        tags,
+        summary: "Trade an enrollment token for the agent's long-lived credential",
+        body: EnrollRequestSchema,
+        response: { 200: EnrollResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+      },
+    },
+    (request) => credentials.enroll(request.body.token, auditContextOf(request)),
+  );
+
+  app.delete(
+    "/api/switches/:id/agent-credential",
+    {
+      config: { access: "admin" },
+      schema: {
+        tags,
+        summary: "Revoke the switch's agent credential and drop its channel",
+        params: IdParamsSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await credentials.revoke(request.params.id, auditContextOf(request));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    "/api/switches/:id/status",
+    {
+      config: { access: "read" },
+      schema: {
+        tags,
+        summary: "The switch's agent: online, version, revision applied, last error, last seen",
+        params: IdParamsSchema,
+        response: { 200: AgentStatusSchema, ...errors },
+      },
+    },
+    (request) => status.get(request.params.id),
+  );
+}

@@ -1,0 +1,116 @@
+import type { AgentStatus } from "@switchboard/shared";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { notFound } from "../../http/errors.ts";
+import type { AgentHub } from "./channel/agent-hub.ts";
+
+/** lastSeenAt is written at most this often per switch: heartbeats must not become database load. */
+const ACK_WRITE_EVERY_MS = 1000;
+const SEEN_EVERY_MS = 30_000;
+
+/**
+ * What the API knows of each switch's agent, kept in AgentStatus. "online" in the answer is this
+ * instance's live link, or another instance's recent report (a row left online by a crashed
+ * instance stops counting once its lastSeenAt is older than `staleAfterMs`).
+ */
+export function agentStatusStore(prisma: PrismaClient, hub: AgentHub, staleAfterMs: number) {
+  const lastSeenWrite = new Map<string, number>();
+  const writes = new Set<Promise<unknown>>();
+  const pendingAcks = new Map<string, { revisionApplied: number | null; lastError: string | null; lastSeenAt: Date }>();
+  let ackTimer: NodeJS.Timeout | undefined;
+  const flushAcks = () => {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    const batch = [...pendingAcks];
+    pendingAcks.clear();
+    const write = Promise.all(
+      batch.map(([switchId, data]) =>
+        prisma.agentStatus.updateMany({ where: { switchId }, data }).catch(() => undefined),
+      ),
+    ).then(() => undefined);
+    writes.add(write);
+    void write.finally(() => writes.delete(write));
+    return write;
+  };
+  const ignoreGone = (error: unknown) => {
+    // The switch was deleted while its agent was connected: nothing left to record.
+    if ((error as { code?: string }).code === "P2003") return;
+    throw error;
+  };
+
+  return {
+    async connected(switchId: string, agentVersion: string, now = new Date()) {
+      lastSeenWrite.set(switchId, now.getTime());
+      await prisma.agentStatus
+        .upsert({
+          where: { switchId },
+          create: { switchId, online: true, agentVersion, connectedAt: now, lastSeenAt: now },
+          update: { online: true, agentVersion, connectedAt: now, lastSeenAt: now },
+        })
+        .catch(ignoreGone);
+    },
+
+    async disconnected(switchId: string, now = new Date()) {
+      lastSeenWrite.delete(switchId);
+      await prisma.agentStatus.updateMany({ where: { switchId }, data: { online: false, lastSeenAt: now } });
+    },
+
+    seen(switchId: string, now = Date.now()) {
+      const last = lastSeenWrite.get(switchId) ?? 0;
+      if (now - last < SEEN_EVERY_MS) return;
+      lastSeenWrite.set(switchId, now);
+      const write = prisma.agentStatus
+        .updateMany({ where: { switchId }, data: { lastSeenAt: new Date(now) } })
+        .catch(() => undefined);
+      writes.add(write);
+      void write.finally(() => writes.delete(write));
+    },
+
+    /**
+     * The network revision an ack reached and its errors (null: none). Acks come many times a
+     * second per switch during a session storm, so the latest per switch is kept and written
+     * once a second; nothing on the agent's message path waits for the database.
+     */
+    applied(switchId: string, revisionApplied: number | null, lastError: string | null): void {
+      pendingAcks.set(switchId, { revisionApplied, lastError, lastSeenAt: new Date() });
+      ackTimer ??= setTimeout(flushAcks, ACK_WRITE_EVERY_MS);
+    },
+
+    /** Writes the waiting ack records now (shutdown, tests). */
+    flush: () => flushAcks(),
+
+    /** Resolves when the fire-and-forget writes are done (before the database closes). */
+    async settled() {
+      await flushAcks();
+      await Promise.allSettled([...writes]);
+    },
+
+    async get(switchId: string, now = Date.now()): Promise<AgentStatus> {
+      // Read-your-writes: acks received before this request are in the row.
+      await flushAcks();
+      const sw = await prisma.switch.findUnique({
+        where: { id: switchId },
+        select: {
+          network: { select: { revision: true } },
+          agentStatus: true,
+          agentCredentials: { where: { revokedAt: null }, select: { id: true }, take: 1 },
+        },
+      });
+      if (!sw) throw notFound("switch", switchId);
+      const row = sw.agentStatus;
+      const recent = row?.lastSeenAt ? now - row.lastSeenAt.getTime() < staleAfterMs : false;
+      return {
+        switchId,
+        online: hub.get(switchId) !== undefined || (row?.online === true && recent),
+        agentVersion: row?.agentVersion ?? null,
+        revisionDesired: sw.network.revision,
+        revisionApplied: row?.revisionApplied ?? null,
+        lastError: row?.lastError ?? null,
+        connectedAt: row?.connectedAt?.toISOString() ?? null,
+        lastSeenAt: row?.lastSeenAt?.toISOString() ?? null,
+        enrolled: sw.agentCredentials.length > 0,
+      };
+    },
+  };
+}
+
+export type AgentStatusStore = ReturnType<typeof agentStatusStore>;

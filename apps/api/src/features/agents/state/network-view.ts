@@ -1,0 +1,143 @@
+import {
+  clientConfigRenderer,
+  DEFAULT_AGENT_DIR,
+  type DesiredBackboneLink,
+  type DesiredHost,
+  networkAddress,
+  networkTag,
+  parseCidr,
+  parseIpv4,
+  type RenderNetwork,
+  type RenderSwitch,
+  type RouteHost,
+  renderBackboneEndConfig,
+  renderSwitchServerConfig,
+  serverDeviceName,
+  switchPaths,
+} from "@switchboard/shared";
+import type { Certificate, PrismaClient } from "../../../generated/prisma/client.ts";
+import { renderHost, renderNetwork, renderSwitch } from "../../configs/render-mapping.ts";
+import type { CertificateAuthority } from "../../pki/certificate-authority.ts";
+import type { SwitchParts } from "./desired-state.ts";
+
+/**
+ * Everything one network's switches should have, read from the database at one revision. Hosts
+ * are rendered once and shared by every switch (a ccd file is the same everywhere); a switch's
+ * own files (with its private keys, unsealed here) are rendered only when its agent asks, and
+ * only ever go to that switch.
+ */
+export interface NetworkView {
+  readonly networkId: string;
+  readonly revision: number;
+  readonly network: RenderNetwork;
+  readonly switches: readonly RenderSwitch[];
+  readonly hosts: readonly DesiredHost[];
+  readonly routeHosts: readonly RouteHost[];
+  readonly hostIds: ReadonlyMap<string, string>;
+  /** Problems rendering hosts (such a host gets no ccd file, so ccd-exclusive refuses it). */
+  readonly warnings: readonly string[];
+  /** The switch's own parts; throws (RenderError, missing certificate) when they cannot be built. */
+  partsFor(switchId: string): SwitchParts;
+}
+
+export async function loadNetworkView(
+  prisma: PrismaClient,
+  authority: CertificateAuthority,
+  networkId: string,
+): Promise<NetworkView | undefined> {
+  const row = await prisma.network.findUnique({
+    where: { id: networkId },
+    include: { switches: true, hosts: { orderBy: { commonName: "asc" } } },
+  });
+  if (!row) return undefined;
+  const certificates = await prisma.certificate.findMany({
+    where: { networkId, revokedAt: null, kind: { in: ["ca", "server", "backbone"] } },
+    orderBy: { createdAt: "desc" },
+  });
+  const network = renderNetwork(row);
+  const switches = row.switches.map(renderSwitch);
+  const warnings: string[] = [];
+  const hosts: DesiredHost[] = [];
+  const routeHosts: RouteHost[] = [];
+  const hostIds = new Map<string, string>();
+  const renderClientConfig = clientConfigRenderer(network, switches);
+  for (const hostRow of row.hosts) {
+    const host = renderHost(hostRow);
+    hostIds.set(host.commonName, hostRow.id);
+    let clientConfig: string | null = null;
+    try {
+      clientConfig = renderClientConfig(host) ?? null;
+    } catch (error) {
+      warnings.push(`host ${host.commonName}: ${(error as Error).message}`);
+    }
+    hosts.push({ commonName: host.commonName, address: host.address, subnets: [...host.subnets], clientConfig });
+    routeHosts.push({
+      commonName: host.commonName,
+      address: host.address,
+      subnets: host.subnets,
+      enabled: host.enabled && clientConfig !== null,
+    });
+  }
+
+  const paths = switchPaths(`${DEFAULT_AGENT_DIR}/${networkTag(network)}`);
+  const backboneBase = networkAddress(parseCidr(row.backboneSubnet) ?? { address: 0, prefix: 32 });
+  const ca = certificates.find((c) => c.kind === "ca");
+  const own = (switchId: string, kind: "server" | "backbone"): Certificate => {
+    const cert = certificates.find((c) => c.kind === kind && c.switchId === switchId);
+    if (!cert) throw new Error(`switch ${switchId} has no ${kind} certificate in force`);
+    return cert;
+  };
+  const keyOf = (cert: Certificate) => {
+    const key = authority.privateKeyOf(cert);
+    if (!key) throw new Error(`the ${cert.kind} certificate ${cert.serial} has no private key here`);
+    return key;
+  };
+  const parts = new Map<string, SwitchParts>();
+
+  return {
+    networkId,
+    revision: row.revision,
+    network,
+    switches,
+    hosts,
+    routeHosts,
+    hostIds,
+    warnings,
+    partsFor(switchId) {
+      const cached = parts.get(switchId);
+      if (cached) return cached;
+      const self = switches.find((sw) => sw.id === switchId);
+      if (!self) throw new Error(`switch ${switchId} is not in network ${networkId}`);
+      if (!ca) throw new Error(`network ${networkId} has no certificate authority`);
+      const tlsCryptKey = authority.tlsCryptKeyOf(row);
+      if (!tlsCryptKey) throw new Error(`network ${networkId} has no tls-crypt key`);
+      const server = own(switchId, "server");
+      const backbone = own(switchId, "backbone");
+      const links: DesiredBackboneLink[] = self.enabled
+        ? switches
+            .filter((peer) => peer.id !== switchId && peer.enabled)
+            .map((peer) => ({
+              peerOffset: (parseIpv4(peer.backboneAddress) ?? 0) - backboneBase,
+              config: renderBackboneEndConfig(network, self, peer, paths).config,
+            }))
+            .sort((a, b) => a.peerOffset - b.peerOffset)
+        : [];
+      const built: SwitchParts = {
+        serverDevice: serverDeviceName(network),
+        server: {
+          serverConfig: renderSwitchServerConfig(network, self, switches, paths),
+          caCert: ca.pem,
+          serverCert: server.pem,
+          serverKey: keyOf(server),
+          crl: row.crlPem ?? "",
+          tlsCryptKey,
+          backboneCert: backbone.pem,
+          backboneKey: keyOf(backbone),
+        },
+        links,
+      };
+      parts.set(switchId, built);
+      return built;
+    },
+  };
+}

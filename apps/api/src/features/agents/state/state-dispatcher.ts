@@ -1,0 +1,284 @@
+import type { Ack, DesiredState, Hello, Route, RouteSession } from "@switchboard/shared";
+import type { FastifyBaseLogger } from "fastify";
+import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import type { CertificateAuthority } from "../../pki/certificate-authority.ts";
+import type { AgentStatusStore } from "../agent-status.ts";
+import type { AgentLink } from "../channel/agent-hub.ts";
+import { desiredState, diffDesired, isEmptyDelta } from "./desired-state.ts";
+import { loadNetworkView, type NetworkView } from "./network-view.ts";
+import { type RouteChange, RouteState } from "./route-state.ts";
+
+export const CLOSE_SWITCH_GONE = 4404;
+
+export interface DispatcherDeps {
+  prisma: PrismaClient;
+  authority: CertificateAuthority;
+  status: AgentStatusStore;
+  log: FastifyBaseLogger;
+  /** The sessions the route computation starts from (sessions/session-store.ts). */
+  sessions: {
+    prepare(networkId: string): Promise<unknown>;
+    routeSessions(networkId: string): RouteSession[];
+    /** The switch of the host's live session now, if any. */
+    liveSwitch(networkId: string, commonName: string): string | undefined;
+  };
+  /** Changes are batched for this long before anything is sent. */
+  tickMs: number;
+  /** Network revisions are also polled this often, for changes made elsewhere (CRL refresher, other instances). */
+  pollMs: number;
+}
+
+/** One agent's stream of desired states: its parts as last sent, and which network revision each stream revision carried. */
+interface Stream {
+  readonly link: AgentLink;
+  revision: number;
+  /** The last state sent, without routes: those live in the network's RouteState. */
+  sent: DesiredState | undefined;
+  carried: [streamRevision: number, networkRevision: number][];
+}
+
+interface NetworkSync {
+  view: NetworkView | undefined;
+  readonly routes: RouteState;
+  /** Recompute every route at the next tick (the view changed, or changes came without names). */
+  routesDirty: boolean;
+  /** Hosts whose sessions changed since the last tick. */
+  readonly moved: Set<string>;
+  readonly streams: Map<string, Stream>;
+}
+
+const NO_ROUTES: Route[] = [];
+
+/**
+ * Decides who gets what (DESIGN.md, "Shape of the code" 5). Writes bump Network.revision; a poke
+ * after each successful API change (and a slow poll) makes the next tick compare revisions,
+ * reload what changed, and send every connected switch of that network a delta. Session changes
+ * name the hosts that moved; the tick re-places just those (route-state.ts) and sends route
+ * deltas only to the switches whose routes changed. All work runs on one queue, so deltas always
+ * follow the snapshot they build on.
+ *
+ * Stream revisions: each agent's stream counts up from the revision it restored (its hello), so
+ * a delta always names the base the agent holds; acks map back to the network revision they
+ * carried, which is what status reports. Single instance: another API instance's session changes
+ * do not reach this one's route tables (its config changes do, through the poll).
+ */
+export class StateDispatcher {
+  private readonly networks = new Map<string, NetworkSync>();
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  /** Whether the next tick must read network revisions (a change may have been made); session ticks need not. */
+  private checkRevisions = true;
+  private readonly poll: NodeJS.Timeout;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.poll = setInterval(() => this.poke(), deps.pollMs);
+    this.poll.unref();
+  }
+
+  close(): void {
+    clearInterval(this.poll);
+    clearTimeout(this.timer);
+  }
+
+  /** Something may have changed: look at the revisions within a tick. */
+  poke(): void {
+    this.checkRevisions = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(() => this.tick());
+    }, this.deps.tickMs);
+  }
+
+  /** Sessions changed: the named hosts moved (no names: recompute everything). */
+  routesChanged(networkId: string, commonNames?: Iterable<string>): void {
+    const sync = this.networks.get(networkId);
+    if (!sync) return;
+    if (commonNames === undefined) sync.routesDirty = true;
+    else for (const name of commonNames) sync.moved.add(name);
+    this.schedule();
+  }
+
+  /** A new channel: a full snapshot, after a tick so a change made meanwhile reaches every switch. */
+  connected(link: AgentLink, hello: Hello): Promise<void> {
+    const { networkId, switchId } = link.identity;
+    let sync = this.networks.get(networkId);
+    if (!sync) {
+      sync = { view: undefined, routes: new RouteState(), routesDirty: true, moved: new Set(), streams: new Map() };
+      this.networks.set(networkId, sync);
+    }
+    const stream: Stream = { link, revision: hello.revision ?? 0, sent: undefined, carried: [] };
+    sync.streams.set(switchId, stream);
+    const target = sync;
+    return this.enqueue(async () => {
+      if (target.streams.get(switchId) !== stream) return;
+      this.checkRevisions = true;
+      await this.tick();
+      if (!stream.sent) this.sendSnapshot(target, stream);
+    });
+  }
+
+  disconnected(link: AgentLink): void {
+    const sync = this.networks.get(link.identity.networkId);
+    if (sync?.streams.get(link.identity.switchId)?.link !== link) return;
+    sync.streams.delete(link.identity.switchId);
+    if (sync.streams.size === 0) this.networks.delete(link.identity.networkId);
+  }
+
+  /** An ack: record the network revision it reached; a resync request gets a full snapshot. */
+  ack(link: AgentLink, ack: Ack): Promise<void> {
+    const sync = this.networks.get(link.identity.networkId);
+    const stream = sync?.streams.get(link.identity.switchId);
+    if (!sync || stream?.link !== link) return Promise.resolve();
+    let networkRevision: number | null = null;
+    if (ack.revision !== null) {
+      const reached = stream.carried.filter(([revision]) => revision <= (ack.revision as number)).at(-1);
+      networkRevision = reached?.[1] ?? null;
+      stream.carried = stream.carried.filter(([revision]) => revision >= (ack.revision as number));
+    }
+    const errors = ack.errors.map((e) => `${e.scope}${e.target ? ` ${e.target}` : ""}: ${e.message}`);
+    const lastError = errors.length > 0 ? errors.slice(0, 20).join("; ").slice(0, 4000) : null;
+    this.deps.status.applied(link.identity.switchId, networkRevision, lastError);
+    if (!ack.resync) return Promise.resolve();
+    return this.enqueue(async () => this.sendSnapshot(sync, stream));
+  }
+
+  /** The routes a switch should have now: from the live table, or computed on demand when no agent of its network is here. */
+  async desiredRoutes(networkId: string, switchId: string): Promise<Route[]> {
+    const sync = this.networks.get(networkId);
+    if (sync?.view) return sync.routes.routesOf(switchId);
+    const view = await loadNetworkView(this.deps.prisma, this.deps.authority, networkId);
+    if (!view) return [];
+    await this.deps.sessions.prepare(networkId);
+    const state = new RouteState();
+    state.recompute(view, this.deps.sessions.routeSessions(networkId));
+    return state.routesOf(switchId);
+  }
+
+  /** The host id of a common name, as of the view the agents were last sent. */
+  hostIdOf(networkId: string, commonName: string): string | undefined {
+    return this.networks.get(networkId)?.view?.hostIds.get(commonName);
+  }
+
+  /** Resolves when everything queued so far has run (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue
+      .then(work)
+      .catch((error) => this.deps.log.error({ err: error }, "agent state dispatch failed"));
+    this.queue = next;
+    return next;
+  }
+
+  private async tick(): Promise<void> {
+    const ids = [...this.networks.keys()];
+    if (ids.length === 0) return;
+    const check = this.checkRevisions || ids.some((id) => this.networks.get(id)?.view === undefined);
+    this.checkRevisions = false;
+    const rows = check
+      ? await this.deps.prisma.network.findMany({ where: { id: { in: ids } }, select: { id: true, revision: true } })
+      : [];
+    const revisions = new Map(rows.map((row) => [row.id, row.revision]));
+    for (const id of ids) {
+      const sync = this.networks.get(id);
+      if (!sync) continue;
+      const revision = check ? revisions.get(id) : sync.view?.revision;
+      const viewChanged = sync.view === undefined || revision === undefined || sync.view.revision !== revision;
+      if (viewChanged) await this.reload(sync, id);
+      const view = sync.view;
+      if (!view) continue;
+      let changes: Map<string, RouteChange> | undefined;
+      if (!viewChanged && !sync.routesDirty && sync.moved.size > 0) {
+        changes = sync.routes.replace(view, sync.moved, (cn) => this.deps.sessions.liveSwitch(id, cn));
+      }
+      if (changes === undefined && (viewChanged || sync.routesDirty || sync.moved.size > 0)) {
+        changes = this.recompute(sync, view);
+      }
+      sync.moved.clear();
+      sync.routesDirty = false;
+      for (const stream of sync.streams.values()) {
+        const change = changes?.get(stream.link.identity.switchId);
+        if (viewChanged || change) this.sendUpdate(sync, stream, change);
+      }
+    }
+  }
+
+  private async reload(sync: NetworkSync, networkId: string): Promise<void> {
+    const view = await loadNetworkView(this.deps.prisma, this.deps.authority, networkId);
+    await this.deps.sessions.prepare(networkId);
+    if (!view) {
+      for (const stream of sync.streams.values()) stream.link.close(CLOSE_SWITCH_GONE, "network removed");
+      return;
+    }
+    for (const warning of view.warnings) this.deps.log.warn(`desired state: ${warning}`);
+    sync.view = view;
+    for (const stream of sync.streams.values()) {
+      if (!view.switches.some((sw) => sw.id === stream.link.identity.switchId)) {
+        stream.link.close(CLOSE_SWITCH_GONE, "switch removed");
+      }
+    }
+  }
+
+  private recompute(sync: NetworkSync, view: NetworkView): Map<string, RouteChange> {
+    try {
+      return sync.routes.recompute(view, this.deps.sessions.routeSessions(view.networkId));
+    } catch (error) {
+      this.deps.log.error({ err: error, networkId: view.networkId }, "route computation failed; routes kept");
+      return new Map();
+    }
+  }
+
+  /** The switch's state without routes (those come from the RouteState), or undefined when it cannot be built. */
+  private build(sync: NetworkSync, stream: Stream, routes: Route[]): DesiredState | undefined {
+    const view = sync.view;
+    if (!view) return undefined;
+    const switchId = stream.link.identity.switchId;
+    try {
+      return desiredState(switchId, stream.revision + 1, view.partsFor(switchId), view.hosts, routes);
+    } catch (error) {
+      const message = `cannot build the desired state: ${(error as Error).message}`;
+      this.deps.log.warn({ switchId }, message);
+      this.deps.status.applied(switchId, null, message);
+      return undefined;
+    }
+  }
+
+  private sendSnapshot(sync: NetworkSync, stream: Stream): void {
+    const state = this.build(sync, stream, sync.routes.routesOf(stream.link.identity.switchId));
+    if (!state || !sync.view) return;
+    this.record(stream, { ...state, routes: NO_ROUTES }, sync.view.revision);
+    stream.link.send(state);
+  }
+
+  private sendUpdate(sync: NetworkSync, stream: Stream, routes: RouteChange | undefined): void {
+    const previous = stream.sent;
+    if (!previous) {
+      this.sendSnapshot(sync, stream);
+      return;
+    }
+    const next = this.build(sync, stream, NO_ROUTES);
+    if (!next || !sync.view) return;
+    const delta = diffDesired(previous, next);
+    if (routes) delta.routes = routes;
+    const lastCarried = stream.carried.at(-1)?.[1];
+    // A new network revision is sent even when nothing changed for this switch, so its status catches up.
+    if (isEmptyDelta(delta) && lastCarried === sync.view.revision) return;
+    this.record(stream, next, sync.view.revision);
+    stream.link.send(delta);
+  }
+
+  private record(stream: Stream, state: DesiredState, networkRevision: number): void {
+    stream.revision = state.revision;
+    stream.sent = state;
+    stream.carried.push([state.revision, networkRevision]);
+    // Bounded: an agent that never acks must not grow this forever.
+    if (stream.carried.length > 1000) stream.carried.splice(0, stream.carried.length - 1000);
+  }
+}

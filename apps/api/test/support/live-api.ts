@@ -1,0 +1,75 @@
+import type { AddressInfo } from "node:net";
+import { buildApp } from "../../src/app.ts";
+import type { AgentsOptions } from "../../src/features/agents/agents-feature.ts";
+import type { PkiSettings } from "../../src/features/pki/pki-settings.ts";
+import type { TypedApp } from "../../src/http/typed-app.ts";
+import { type ApiClient, apiClient, networkBody } from "./api-client.ts";
+import { defaultTokens, seedToken, testPki } from "./test-app.ts";
+import { type DatabaseKind, openTestDatabase } from "./test-database.ts";
+
+/** The whole API listening on 127.0.0.1 (any free port), for tests with real agents and websockets. */
+export interface LiveApi {
+  app: TypedApp;
+  db: Awaited<ReturnType<typeof openTestDatabase>>;
+  pki: PkiSettings;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  api: ApiClient;
+  close(): Promise<void>;
+}
+
+export async function startLiveApi(kind: DatabaseKind, agents: AgentsOptions = {}): Promise<LiveApi> {
+  const db = await openTestDatabase(kind);
+  const pki = testPki();
+  const app = await buildApp({
+    db,
+    pki,
+    closeDatabaseOnClose: true,
+    agents,
+    ...(process.env.TEST_LOG ? { logger: { level: "warn" } } : {}),
+  });
+  defaultTokens.set(app, await seedToken(db, "admin"));
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, db, pki, url: `http://127.0.0.1:${port}`, api: apiClient(app), close: () => app.close() };
+}
+
+/** A network with `count` switches; returns their ids in creation order. */
+export async function networkWithSwitches(api: ApiClient, count: number, overrides: Record<string, unknown> = {}) {
+  const network = await api.post("/api/networks", networkBody(overrides));
+  if (network.status !== 201) throw new Error(`network: ${network.status} ${network.text}`);
+  const switches: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const sw = await api.post("/api/switches", {
+      networkId: network.body.id,
+      name: `sw-${i}`,
+      endpointHost: `sw${i}.example.net`,
+    });
+    if (sw.status !== 201) throw new Error(`switch: ${sw.status} ${sw.text}`);
+    switches.push(sw.body.id);
+  }
+  return { networkId: network.body.id as string, switches };
+}
+
+/** An enrollment token for the switch, straight from the admin route. */
+export async function enrollmentToken(api: ApiClient, switchId: string): Promise<string> {
+  const response = await api.post(`/api/switches/${switchId}/enrollment`, {});
+  if (response.status !== 201) throw new Error(`enrollment: ${response.status} ${response.text}`);
+  return response.body.token;
+}
+
+/** Enrolls the switch through the REST routes and returns its agent credential. */
+export async function enrollSwitch(live: LiveApi, switchId: string): Promise<string> {
+  const token = await enrollmentToken(live.api, switchId);
+  const response = await apiClient(live.app, null).post("/api/agent/enroll", { token });
+  if (response.status !== 200) throw new Error(`enroll: ${response.status} ${response.text}`);
+  return response.body.credential;
+}
+
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,106 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { RouteSchema } from "../agent-protocol/common.ts";
+import { IdSchema, Nullable, TimestampSchema } from "./common.ts";
+
+// Enrollment, agent status, sessions and route views: the REST side of the agent channel.
+
+/** Enrollment tokens and agent credentials: a prefix people can recognise, then 43 URL-safe characters. */
+export const ENROLLMENT_TOKEN_PREFIX = "sbe_";
+export const AGENT_CREDENTIAL_PREFIX = "sba_";
+
+export const EnrollmentTokenSchema = Type.Object(
+  {
+    token: Type.String({ description: "one-time token for `switchboard-agent enroll --token`" }),
+    expiresAt: TimestampSchema,
+  },
+  { $id: "EnrollmentToken" },
+);
+export type EnrollmentToken = Static<typeof EnrollmentTokenSchema>;
+
+export const EnrollRequestSchema = Type.Object(
+  {
+    token: Type.String({
+      pattern: `^${ENROLLMENT_TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`,
+      maxLength: 64,
+      description: "the enrollment token the API showed once",
+    }),
+  },
+  { additionalProperties: false },
+);
+export type EnrollRequest = Static<typeof EnrollRequestSchema>;
+
+export const EnrollResponseSchema = Type.Object({
+  credential: Type.String({ description: "the agent's long-lived credential; shown once" }),
+  switchId: IdSchema,
+  networkId: IdSchema,
+  /** Where the rendered configs expect the agent's files (the API renders absolute paths). */
+  baseDir: Type.String(),
+});
+export type EnrollResponse = Static<typeof EnrollResponseSchema>;
+
+export const AgentStatusSchema = Type.Object(
+  {
+    switchId: IdSchema,
+    online: Type.Boolean(),
+    agentVersion: Nullable(Type.String()),
+    /** Network revision the switch should be at. */
+    revisionDesired: Type.Integer(),
+    /** Network revision the agent last acknowledged (null: never). */
+    revisionApplied: Nullable(Type.Integer()),
+    lastError: Nullable(Type.String()),
+    connectedAt: Nullable(TimestampSchema),
+    lastSeenAt: Nullable(TimestampSchema),
+    /** Whether an agent credential is in force (enrolled and not revoked). */
+    enrolled: Type.Boolean(),
+  },
+  { $id: "AgentStatus" },
+);
+export type AgentStatus = Static<typeof AgentStatusSchema>;
+
+export const SessionRecordSchema = Type.Object(
+  {
+    id: IdSchema,
+    hostId: IdSchema,
+    commonName: Type.String(),
+    switchId: IdSchema,
+    networkId: IdSchema,
+    realAddress: Type.String(),
+    connectedAt: TimestampSchema,
+    bytesIn: Type.Integer(),
+    bytesOut: Type.Integer(),
+  },
+  { $id: "SessionRecord" },
+);
+export type SessionRecord = Static<typeof SessionRecordSchema>;
+
+export const SessionListQuerySchema = Type.Object(
+  { networkId: Type.Optional(IdSchema), switchId: Type.Optional(IdSchema), hostId: Type.Optional(IdSchema) },
+  { additionalProperties: false },
+);
+export type SessionListQuery = Static<typeof SessionListQuerySchema>;
+
+export const KillSessionSchema = Type.Object(
+  { nextRemote: Type.Optional(Type.Boolean({ description: "move the host to its next switch (RESTART,[N])" })) },
+  { additionalProperties: false },
+);
+export type KillSession = Static<typeof KillSessionSchema>;
+
+export const KillSessionResultSchema = Type.Object({
+  switchId: IdSchema,
+  commandId: Type.String(),
+  /** The agent's answer; null when it did not answer in time (the command may still run). */
+  ok: Nullable(Type.Boolean()),
+  message: Nullable(Type.String()),
+});
+export type KillSessionResult = Static<typeof KillSessionResultSchema>;
+
+export const SwitchRoutesSchema = Type.Object({
+  switchId: IdSchema,
+  /** What the API computed for this switch now. */
+  desired: Type.Array(RouteSchema),
+  /** What the agent last reported having in its kernel (null: no report since the API started). */
+  applied: Nullable(Type.Array(RouteSchema)),
+  failed: Type.Array(Type.Object({ destination: Type.String(), reason: Type.String(), message: Type.String() })),
+  reportedAt: Nullable(TimestampSchema),
+});
+export type SwitchRoutes = Static<typeof SwitchRoutesSchema>;
