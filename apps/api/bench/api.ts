@@ -13,7 +13,7 @@ import { startServer } from "../test/support/server-process.ts";
 import { ms, percentile, timed } from "./stats.ts";
 
 const HOSTS = 10_000;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const LIST_REQUESTS = 1000;
 const FILTER_REQUESTS = 500;
 const CREATE_REQUESTS = 300;

@@ -170,6 +170,10 @@ describeEachDatabase("hosts API", (kind: DatabaseKind) => {
       ["node-07"],
     );
     expect((await api.get(`${base}&search=10.148.0.2`)).body.items).toHaveLength(9); // .21-.29
+    // % and _ are matched literally, not as LIKE wildcards.
+    expect((await api.get(`${base}&search=node%25`)).body.items).toEqual([]);
+    expect((await api.get(`${base}&search=node_0`)).body.items).toEqual([]);
+    expect((await api.get(`${base}&search=node-0`)).body.items).toHaveLength(10);
     const byName = await api.get(`${base}&sort=commonName&limit=3`);
     expect(byName.body.items.map((h: { commonName: string }) => h.commonName)).toEqual([
       "node-00",

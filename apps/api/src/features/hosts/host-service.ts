@@ -140,16 +140,18 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
       const sort = query.sort ?? "commonName";
       const order = query.order ?? "asc";
       const limit = query.limit ?? 50;
+      // Prisma hands `contains` to LIKE as is: % and _ in a search must mean themselves.
+      const search = query.search?.replace(/[\\%_]/g, (c) => `\\${c}`);
       const where: Prisma.HostWhereInput = {
         ...(query.networkId ? { networkId: query.networkId } : {}),
         ...(query.tag ? { tags: { has: query.tag } } : {}),
         ...(query.enabled !== undefined ? { enabled: query.enabled } : {}),
-        ...(query.search
+        ...(search
           ? {
               OR: [
-                { commonName: { contains: query.search, mode: "insensitive" } },
-                { description: { contains: query.search, mode: "insensitive" } },
-                ...(/^[\d.]+$/.test(query.search) ? [{ address: { startsWith: query.search } }] : []),
+                { commonName: { contains: search, mode: "insensitive" } },
+                { description: { contains: search, mode: "insensitive" } },
+                ...(/^[\d.]+$/.test(search) ? [{ address: { startsWith: search } }] : []),
               ],
             }
           : {}),
