@@ -67,6 +67,8 @@ function renderEnd(
     out.directive("proto", "tcp-server").directive("lport", localPort);
   } else {
     out.directive("proto", "tcp-client").directive("remote", peer.endpointHost, remotePort).directive("nobind");
+    // A link is a switch's lifeline: retry the peer every few seconds at most, never back off to minutes.
+    out.directive("connect-retry", 1, 5);
   }
   out
     .comment("Every link of a switch uses its one backbone address, so routes via a peer's address pick its link.")

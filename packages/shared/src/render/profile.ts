@@ -54,7 +54,10 @@ export function renderClientProfile(
     .directive("persist-key")
     .directive("persist-tun")
     .directive("remote-cert-tls", "server")
-    .directive("server-poll-timeout", SERVER_POLL_TIMEOUT);
+    .directive("server-poll-timeout", SERVER_POLL_TIMEOUT)
+    // OpenVPN doubles the wait after repeated failures up to 300 s; after an outage of every
+    // switch, hosts should be back within seconds of the first switch returning.
+    .directive("connect-retry", 1, 10);
   if (net.proto === "udp") out.directive("explicit-exit-notify", 1);
   out.directive("data-ciphers", net.ciphers).directive("verb", 3).inline("ca", ca);
   if (cert !== undefined) out.inline("cert", cert);

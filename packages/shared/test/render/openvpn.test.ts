@@ -125,7 +125,7 @@ interface Wait {
   readonly pattern: string;
 }
 
-/** Starts the programs in order inside a fresh namespace, waits for every pattern (or 20 s), stops them. */
+/** Starts the programs in order inside a fresh namespace, waits for every pattern (or 30 s), stops them. */
 async function runInNamespace(dir: string, programs: Program[], waits: Wait[]): Promise<Record<string, string>> {
   const log = (name: string) => join(dir, `${name}.log`);
   const lines = ["ip link set lo up"];
@@ -135,7 +135,7 @@ async function runInNamespace(dir: string, programs: Program[], waits: Wait[]): 
   const checks = waits.map((wait) => `grep -q -E ${sh(wait.pattern)} ${sh(log(wait.log))} 2>/dev/null || ok=0`);
   lines.push(
     "i=0",
-    `while [ $i -lt 200 ]; do ok=1; ${checks.join("; ")}; [ $ok = 1 ] && break; sleep 0.1; i=$((i+1)); done`,
+    `while [ $i -lt 300 ]; do ok=1; ${checks.join("; ")}; [ $ok = 1 ] && break; sleep 0.1; i=$((i+1)); done`,
     `kill ${programs.map((_, i) => `$p${i}`).join(" ")}`,
     "wait",
   );
@@ -145,7 +145,7 @@ async function runInNamespace(dir: string, programs: Program[], waits: Wait[]): 
     stdio: "ignore",
   });
   await new Promise<void>((resolve, reject) => {
-    const guard = setTimeout(() => child.kill("SIGKILL"), 40_000);
+    const guard = setTimeout(() => child.kill("SIGKILL"), 50_000);
     child.on("error", reject);
     child.on("exit", () => {
       clearTimeout(guard);
@@ -193,7 +193,7 @@ function expectClean(logs: Record<string, string>): void {
   }
 }
 
-describe.skipIf(reason !== undefined)(title, () => {
+describe.skipIf(reason !== undefined)(title, { timeout: 60_000 }, () => {
   const pki = () => join(root, "pki");
 
   beforeAll(() => {
