@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { startServer } from "../../api/test/support/server-process.ts";
+import { adminTokenHeaders, startServer } from "../../api/test/support/server-process.ts";
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 50_000);
@@ -26,27 +26,6 @@ async function call(method: string, url: string, body?: unknown, headers: Record
   });
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
   return response.json();
-}
-
-async function adminToken(base: string, stdout: () => string) {
-  for (let i = 0; i < 100 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
-  const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
-  if (!setupToken) throw new Error("the server printed no setup link");
-  const setup = await fetch(`${base}/api/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
-  });
-  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
-  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  const { csrfToken } = (await setup.json()) as { csrfToken: string };
-  const created = await call(
-    "POST",
-    `${base}/api/tokens`,
-    { name: "bench", role: "admin" },
-    { cookie, "x-csrf-token": csrfToken },
-  );
-  auth.authorization = `Bearer ${created.token}`;
 }
 
 interface SimAgent {
@@ -81,7 +60,7 @@ async function main() {
   const base = (await server.ready).replace(/\/$/, "");
   const agents: SimAgent[] = [];
   try {
-    await adminToken(base, () => server.output().stdout);
+    Object.assign(auth, await adminTokenHeaders(server, base));
     const network = await call("POST", `${base}/api/networks`, {
       name: "fanout",
       dataSubnet: "10.64.0.0/16",

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { startServer } from "../test/support/server-process.ts";
+import { adminTokenHeaders, startServer } from "../test/support/server-process.ts";
 import { ms, percentile, timed } from "./stats.ts";
 
 const HOSTS = 10_000;
@@ -42,7 +42,7 @@ async function run(label: string, env: Record<string, string>) {
   const server = startServer({ ...env, LOG_LEVEL: "warn" });
   const base = (await server.ready).replace(/\/$/, "");
   try {
-    await signInWithToken(base, () => server.output().stdout);
+    Object.assign(auth, await adminTokenHeaders(server, base));
     const network = await postJson(`${base}/api/networks`, {
       name: "bench",
       dataSubnet: "10.64.0.0/16",
@@ -91,27 +91,6 @@ async function run(label: string, env: Record<string, string>) {
   } finally {
     await server.stop();
   }
-}
-
-/** First start: create the admin with the printed setup token, then an admin API token. */
-async function signInWithToken(base: string, stdout: () => string) {
-  for (let i = 0; i < 50 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
-  const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
-  if (!setupToken) throw new Error("the server printed no setup link");
-  const setup = await fetch(`${base}/api/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
-  });
-  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
-  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  const { csrfToken } = (await setup.json()) as { csrfToken: string };
-  const created = await postJson(
-    `${base}/api/tokens`,
-    { name: "bench", role: "admin" },
-    { cookie, "x-csrf-token": csrfToken },
-  );
-  auth.authorization = `Bearer ${created.token}`;
 }
 
 async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {

@@ -50,3 +50,30 @@ export function startServer(env: Record<string, string>): ServerProcess {
     },
   };
 }
+
+/**
+ * First start of a server process: creates the admin with the setup link it printed, then an
+ * admin API token, and returns `Authorization` headers carrying it (as automation would).
+ */
+export async function adminTokenHeaders(server: ServerProcess, base: string): Promise<Record<string, string>> {
+  const stdout = () => server.output().stdout;
+  for (let i = 0; i < 100 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
+  const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
+  if (!setupToken) throw new Error("the server printed no setup link");
+  const json = { "content-type": "application/json" };
+  const setup = await fetch(`${base}/api/setup`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
+  });
+  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
+  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const { csrfToken } = (await setup.json()) as { csrfToken: string };
+  const created = await fetch(`${base}/api/tokens`, {
+    method: "POST",
+    headers: { ...json, cookie, "x-csrf-token": csrfToken },
+    body: JSON.stringify({ name: "bench", role: "admin" }),
+  });
+  if (!created.ok) throw new Error(`token: ${created.status} ${await created.text()}`);
+  return { authorization: `Bearer ${((await created.json()) as { token: string }).token}` };
+}
