@@ -4,6 +4,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 /** A failure the client caused or may see (404, 409, ...); its message is safe to show. */
 export class HttpError extends Error {
+  /** Seconds after which the client may try again (sent as Retry-After, e.g. on a 429). */
+  retryAfter?: number;
+
   constructor(
     readonly statusCode: number,
     message: string,
@@ -43,8 +46,7 @@ export function sendError(
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) {
-      const retryAfter = (error as HttpError & { retryAfter?: number }).retryAfter;
-      if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+      if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
       return sendError(reply, request, error.statusCode, error.message, error.errors);
     }
     // Stored data that breaks a rendering rule (no enabled switch for a profile...): fix the data.

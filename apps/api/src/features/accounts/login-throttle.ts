@@ -22,7 +22,7 @@ export function loginThrottle(prisma: PrismaClient) {
       if (until > now.getTime()) {
         const seconds = Math.ceil((until - now.getTime()) / 1000);
         const error = new HttpError(429, `too many failed sign-ins: try again in ${seconds} s`);
-        (error as HttpError & { retryAfter?: number }).retryAfter = seconds;
+        error.retryAfter = seconds;
         throw error;
       }
     },
