@@ -97,6 +97,34 @@ describeEachDatabase("certificates API", (kind: DatabaseKind) => {
     },
   );
 
+  it("puts the chosen switch first in a profile and refuses one that is not an enabled switch of the network", async () => {
+    const b = (
+      await api.post("/api/switches", {
+        networkId: net.id,
+        name: "b",
+        endpointHost: "b.example",
+        dataAddress: "10.90.0.254",
+      })
+    ).body;
+    expect(b.id, JSON.stringify(b)).toBeDefined();
+    const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "prefers-b" })).body;
+    const remotes = (text: string) => text.split("\n").filter((line) => line.startsWith("remote "));
+    expect(remotes((await api.get(`/api/hosts/${host.id}/profile`)).text)).toEqual([
+      "remote a.example 1194",
+      "remote b.example 1194",
+    ]);
+    expect(remotes((await api.get(`/api/hosts/${host.id}/profile?firstSwitchId=${b.id}`)).text)).toEqual([
+      "remote b.example 1194",
+      "remote a.example 1194",
+    ]);
+    const unknown = await api.get(`/api/hosts/${host.id}/profile?firstSwitchId=${host.id}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain("firstSwitchId");
+    const malformed = await api.get(`/api/hosts/${host.id}/profile?firstSwitchId=..%2Fetc`);
+    expect(malformed.status).toBe(400);
+    expect((await api.delete(`/api/switches/${b.id}`)).status).toBe(204);
+  });
+
   it.skipIf(!hasOpenssl)(
     `signs a host's CSR so it keeps its key, superseding its previous certificate${needsOpenssl}`,
     async () => {

@@ -66,6 +66,7 @@ export const RevokeBodySchema = Type.Object(
   { reason: Type.Optional(RevocationReasonSchema) },
   { additionalProperties: false },
 );
+export type RevokeBody = Static<typeof RevokeBodySchema>;
 
 const CsrSchema = Type.String({
   maxLength: 20_000,
@@ -83,6 +84,15 @@ export const IssueBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export type IssueBody = Static<typeof IssueBodySchema>;
+
+export const ProfileQuerySchema = Type.Object(
+  {
+    /** The switch the host tries first (e.g. the one at its own provider). */
+    firstSwitchId: Type.Optional(IdSchema),
+  },
+  { additionalProperties: false },
+);
+export type ProfileQuery = Static<typeof ProfileQuerySchema>;
 
 export const NetworkPkiSchema = Type.Object({
   ca: CertificateSchema,

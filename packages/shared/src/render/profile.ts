@@ -10,23 +10,34 @@ import { CERTIFICATE_LABELS, checkPemBlock, checkTlsCryptKey, PRIVATE_KEY_LABELS
  */
 export const SERVER_POLL_TIMEOUT = 5;
 
+export interface ProfileOptions {
+  /**
+   * The switch the host tries first (e.g. the one at its own provider); the others follow in
+   * their usual order, wrapping around, so failover still reaches every switch.
+   */
+  readonly firstSwitchId?: string;
+}
+
 /**
  * A host's .ovpn: one `remote` per enabled switch, ordered by switch name then id so a profile
- * only changes when the switches do (and an admin can express a preference through names).
+ * only changes when the switches do (and an admin can express a preference through names or
+ * `firstSwitchId`).
  */
 export function renderClientProfile(
   network: RenderNetwork,
   host: RenderHost,
   switches: readonly RenderSwitch[],
   secrets: ProfileSecrets,
+  options: ProfileOptions = {},
 ): string {
   const net = checkNetwork(network);
   const all = checkSwitchSet(net, switches);
   const checked = checkHost(net, host, all);
-  const remotes = all
+  const ordered = all
     .filter((sw) => sw.enabled)
     .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  if (remotes.length === 0) throw new RenderError("switches", "at least one switch must be enabled");
+  if (ordered.length === 0) throw new RenderError("switches", "at least one switch must be enabled");
+  const remotes = startingAt(ordered, options.firstSwitchId);
   const endpoints = new Set<string>();
   for (const sw of remotes) {
     const key = `${sw.endpointHost.toLowerCase()} ${sw.endpointPort}`;
@@ -64,4 +75,11 @@ export function renderClientProfile(
   if (key !== undefined) out.inline("key", key);
   if (tlsCrypt !== undefined) out.inline("tls-crypt", tlsCrypt);
   return out.toString();
+}
+
+function startingAt<T extends { readonly id: string }>(ordered: readonly T[], firstId: string | undefined): T[] {
+  if (firstId === undefined) return [...ordered];
+  const index = ordered.findIndex((sw) => sw.id === firstId);
+  if (index < 0) throw new RenderError("firstSwitchId", "must be an enabled switch of the host's network");
+  return [...ordered.slice(index), ...ordered.slice(0, index)];
 }

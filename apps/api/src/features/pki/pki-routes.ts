@@ -8,6 +8,7 @@ import {
   IdParamsSchema,
   IssueBodySchema,
   NetworkPkiSchema,
+  ProfileQuerySchema,
   RevokeBodySchema,
 } from "@switchboard/shared";
 import type { TypedApp } from "../../http/typed-app.ts";
@@ -164,12 +165,13 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
         tags,
         summary: "Download the host's .ovpn profile (inline CA, certificate, key, tls-crypt); audited",
         params: IdParamsSchema,
+        querystring: ProfileQuerySchema,
         produces: ["application/x-openvpn-profile"],
         response: { 200: Type.String(), ...errors },
       },
     },
     async (request, reply) => {
-      const profile = await pki.profile(request.params.id, auditContextOf(request));
+      const profile = await pki.profile(request.params.id, auditContextOf(request), request.query);
       return reply
         .type("application/x-openvpn-profile")
         .header("content-disposition", `attachment; filename="${profile.fileName}"`)

@@ -15,7 +15,7 @@ import { inTransaction, lockNetwork } from "../../db/transactions.ts";
 import type { Certificate as CertificateRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
-import { conflict, notFound } from "../../http/errors.ts";
+import { badRequest, conflict, notFound } from "../../http/errors.ts";
 import { importEasyRsaPki, PkiError } from "../../pki/index.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { renderHost, renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
@@ -177,7 +177,11 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
      * The host's .ovpn profile with inline CA, certificate, key and tls-crypt key. The first
      * download issues the certificate. Every download is audited: it hands out a private key.
      */
-    async profile(hostId: string, audit: AuditContext): Promise<{ fileName: string; text: string }> {
+    async profile(
+      hostId: string,
+      audit: AuditContext,
+      options: { firstSwitchId?: string } = {},
+    ): Promise<{ fileName: string; text: string }> {
       const host = await hostOrThrow(hostId);
       return inTransaction(prisma, async (tx) => {
         let cert = await tx.certificate.findFirst({ where: { hostId, revokedAt: null } });
@@ -191,13 +195,23 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
           where: { id: host.networkId },
           include: { switches: true },
         });
+        const { firstSwitchId } = options;
+        if (firstSwitchId !== undefined && !network.switches.some((sw) => sw.id === firstSwitchId && sw.enabled)) {
+          throw badRequest("querystring.firstSwitchId", "must be an enabled switch of the host's network");
+        }
         const ca = await authority.currentCa(tx, host.networkId);
-        const text = renderClientProfile(renderNetwork(network), renderHost(host), network.switches.map(renderSwitch), {
-          caPem: ca.certPem,
-          certPem: cert.pem,
-          keyPem: authority.privateKeyOf(cert),
-          tlsCryptKey: authority.tlsCryptKeyOf(network),
-        });
+        const text = renderClientProfile(
+          renderNetwork(network),
+          renderHost(host),
+          network.switches.map(renderSwitch),
+          {
+            caPem: ca.certPem,
+            certPem: cert.pem,
+            keyPem: authority.privateKeyOf(cert),
+            tlsCryptKey: authority.tlsCryptKeyOf(network),
+          },
+          { firstSwitchId },
+        );
         await recordAudit(tx, audit, {
           action: "host.profile.download",
           targetType: "host",
