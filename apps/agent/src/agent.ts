@@ -22,7 +22,7 @@ import { ManagementClient } from "./openvpn/management-client.ts";
 import { checkApiMessage } from "./protocol/check-message.ts";
 import { applyActions } from "./reconcile/apply.ts";
 import { applyDelta, isVerifiedSnapshot } from "./reconcile/desired-state.ts";
-import { HOOK_FIFO } from "./reconcile/layout.ts";
+import { CCD_DIR, HOOK_FIFO } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";
 import { plan } from "./reconcile/plan.ts";
@@ -237,6 +237,9 @@ export class Agent {
       const outcome = await applyActions(actions, this.deps());
       if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
       // Managed mode: the files are in place now, so the processes that read them can run.
+      // OpenVPN refuses to start without its client-config-dir, which has no file yet when
+      // the network has no host.
+      if (this.processes) await this.files.ensureDir(CCD_DIR);
       this.processes?.sync(state);
       return [...outcome.errors];
     };

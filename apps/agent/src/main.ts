@@ -4,6 +4,7 @@ import { Agent, type AgentLogger } from "./agent.ts";
 import { ChannelClient } from "./channel/channel-client.ts";
 import { loadCredential } from "./channel/credential-file.ts";
 import { enroll } from "./channel/enroll.ts";
+import { ensureIpForwarding } from "./system/forwarding.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `usage:
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
         : {}),
     });
     channel = new ChannelClient({ api: file.api, credential: file.credential, pin: file.pin, peer: agent, log });
+    await ensureIpForwarding(values.managed ? "managed" : "external", log);
     // Files and routes from the cache first: the switch keeps working while the API is away.
     await agent.start();
     channel.start();

@@ -80,6 +80,11 @@ export class FileWriter {
     return absolute;
   }
 
+  /** Creates a directory (and its parents) inside the base, refusing symlinks on the way. */
+  async ensureDir(relativeDir: string): Promise<void> {
+    await this.walk(relativeDir, true, true);
+  }
+
   async write(relativePath: string, content: string | Uint8Array, mode: FileMode): Promise<void> {
     const target = await this.locate(relativePath, true);
     if (target === undefined) throw new PathError(`${relativePath}: cannot create its directory`);

@@ -1,6 +1,7 @@
 import { constants, openSync } from "node:fs";
-import { lstat, unlink } from "node:fs/promises";
+import { lstat, mkdir, unlink } from "node:fs/promises";
 import { Socket } from "node:net";
+import { dirname } from "node:path";
 import type { CommandRunner } from "../system/command-runner.ts";
 import { type HookEvent, parseHookLine } from "./hook-line.ts";
 
@@ -23,6 +24,8 @@ export class HookListener {
   ) {}
 
   async start(): Promise<void> {
+    // On a fresh switch the agent's folder does not exist until the first state arrives.
+    await mkdir(dirname(this.fifoPath), { recursive: true, mode: 0o700 });
     const stat = await lstat(this.fifoPath).catch(() => undefined);
     if (stat !== undefined && !stat.isFIFO()) await unlink(this.fifoPath);
     if (stat === undefined || !stat.isFIFO()) {

@@ -90,6 +90,14 @@ describe("FileWriter.write", () => {
     });
   }
 
+  it("creates an empty directory OpenVPN needs (ccd) and refuses one that is a planted symlink", async () => {
+    await new FileWriter(join(base, "fresh")).ensureDir("ccd");
+    expect(statSync(join(base, "fresh", "ccd")).isDirectory()).toBe(true);
+    symlinkSync(outside, join(base, "ccd"));
+    await expect(new FileWriter(base).ensureDir("ccd")).rejects.toThrow(/symlinks are refused/);
+    await expect(new FileWriter(base).ensureDir("../outside")).rejects.toThrow(PathError);
+  });
+
   it("refuses to write through a symlinked directory planted inside the base", async () => {
     symlinkSync(outside, join(base, "ccd"));
     await expect(new FileWriter(base).write("ccd/web-1", "x", "public")).rejects.toThrow(/symlinks are refused/);

@@ -1,0 +1,93 @@
+import { parseArgs } from "node:util";
+import { downLab, Lab, labMissing } from "./lab.ts";
+import { listLabs } from "./state.ts";
+import { alive, netnsExists } from "./system.ts";
+
+const USAGE = `usage:
+  pnpm lab up [--switches N] [--hosts M] [--port P]   build a lab (root): N switches (default 2), M hosts (default 4)
+  pnpm lab down                                        remove every lab: processes (by pid), namespaces, files
+  pnpm lab status                                      what runs
+
+  DATABASE_URL  PostgreSQL for the lab's API instead of its embedded database; it must be reachable
+                from inside a namespace, e.g. postgresql://postgres@/lab?host=/var/run/postgresql`;
+
+function count(text: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+async function up(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { switches: { type: "string" }, hosts: { type: "string" }, port: { type: "string" } },
+    strict: true,
+  });
+  const missing = labMissing();
+  if (missing) throw new Error(`the lab cannot run here: ${missing}`);
+  const lab = await Lab.up({
+    switches: count(values.switches, 2, 1, 20, "switches"),
+    hosts: count(values.hosts, 4, 0, 80, "hosts"),
+    consolePort: count(values.port, 8480, 0, 65535, "port"),
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    log: (line) => process.stdout.write(`lab: ${line}\n`),
+  });
+  const { state } = lab;
+  process.stdout.write(
+    [
+      "",
+      `console:  ${state.consoleUrl}  (from this machine)`,
+      `login:    ${state.admin?.username} / ${state.admin?.password}`,
+      `api token (admin): ${state.token}`,
+      `files and logs: ${state.dir}`,
+      "watch a host: ip netns exec <namespace> ping <address>; `pnpm lab status` lists them; `pnpm lab down` removes it all",
+      "",
+    ].join("\n"),
+  );
+}
+
+function status(): void {
+  const labs = listLabs();
+  if (labs.length === 0) {
+    process.stdout.write("no lab\n");
+    return;
+  }
+  const mark = (pid: number | undefined) => (pid !== undefined && alive(pid) ? `pid ${pid} running` : "not running");
+  for (const state of labs) {
+    process.stdout.write(
+      `lab ${state.id} since ${state.createdAt}: console ${state.consoleUrl ?? "-"}, files ${state.dir}\n`,
+    );
+    for (const [name, pid] of Object.entries(state.pids)) process.stdout.write(`  ${name.padEnd(16)} ${mark(pid)}\n`);
+    for (const sw of state.switches)
+      process.stdout.write(`  switch ${sw.name.padEnd(9)} ${sw.netns} ${sw.uplink}, agent ${mark(sw.agentPid)}\n`);
+    for (const host of state.hosts)
+      process.stdout.write(`  ${host.name.padEnd(16)} ${host.netns} ${host.dataAddress}, openvpn ${mark(host.pid)}\n`);
+    const gone = state.namespaces.filter((netns) => !netnsExists(netns));
+    if (gone.length > 0) process.stdout.write(`  namespaces missing: ${gone.join(", ")}\n`);
+  }
+}
+
+async function down(): Promise<void> {
+  const labs = listLabs();
+  for (const state of labs) {
+    await downLab(state);
+    process.stdout.write(`lab ${state.id}: removed ${state.namespaces.length} namespaces and their processes\n`);
+  }
+  if (labs.length === 0) process.stdout.write("no lab\n");
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === "up") return up(rest);
+  if (command === "down") return down();
+  if (command === "status") return status();
+  process.stderr.write(`${USAGE}\n`);
+  process.exitCode = 2;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

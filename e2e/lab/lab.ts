@@ -1,0 +1,571 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type AgentStatus, DEFAULT_AGENT_DIR, type Host, type SessionRecord, type Switch } from "@switchboard/shared";
+import { firstAdmin, LabApi } from "./api.ts";
+import { LAB_ROOT, type LabHostState, type LabState, type LabSwitchState, loadState, saveState } from "./state.ts";
+import { alive, inNetns, ip, netnsExists, pidsInNetns, run, sleep, spawnInNetns, stopPid, waitFor } from "./system.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const API_MAIN = join(REPO, "apps/api/src/main.ts");
+const AGENT_MAIN = join(REPO, "apps/agent/src/main.ts");
+const FORWARD = fileURLToPath(new URL("./forward.ts", import.meta.url));
+const NODE = [process.execPath, "--import", "tsx"];
+export const OPENVPN = existsSync("/usr/sbin/openvpn") ? "/usr/sbin/openvpn" : "openvpn";
+
+/**
+ * The lab's internet: 198.18.0.0/24 (the range RFC 2544 sets aside for benchmarks) on one
+ * bridge in its own namespace; it exists only inside the lab. The network's data and backbone
+ * subnets live only in the switches' and hosts' tunnels.
+ */
+const INTERNET = "198.18.0";
+const API_ADDRESS = `${INTERNET}.2`;
+const API_PORT = 8080;
+export const DATA_SUBNET = "10.77.0.0/24";
+export const BACKBONE_SUBNET = "10.78.0.0/24";
+const READY = "Initialization Sequence Completed";
+
+export interface LabOptions {
+  switches: number;
+  hosts: number;
+  /** Port for the console on 127.0.0.1 in the machine's own namespace; 0: any free port. */
+  consolePort: number;
+  /** PostgreSQL for the API instead of its embedded database; must be reachable from inside a namespace. */
+  databaseUrl?: string;
+  log?: (line: string) => void;
+}
+
+/** Why the lab cannot run on this machine, or undefined. It installs nothing itself. */
+export function labMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces, routes, tun devices)";
+  const missing = [
+    ["openvpn", [OPENVPN, "--version"]],
+    ["iproute2", ["ip", "netns", "list"]],
+    ["util-linux unshare", ["unshare", "--version"]],
+    ["iputils-ping", ["ping", "-V"]],
+  ].filter(([, argv]) => {
+    try {
+      run((argv as string[])[0] as string, (argv as string[]).slice(1));
+      return false;
+    } catch (error) {
+      // openvpn --version exits 1 after printing its version.
+      return !String((error as { stdout?: string }).stdout ?? "").includes("OpenVPN 2.");
+    }
+  });
+  if (missing.length > 0)
+    return `missing: ${missing.map(([name]) => name).join(", ")} (apt-get install openvpn iproute2 iputils-ping)`;
+  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun";
+  return undefined;
+}
+
+export class Lab {
+  private constructor(readonly state: LabState) {}
+
+  /** The REST API as the lab's admin token, through the console forwarder. */
+  get api(): LabApi {
+    return new LabApi(this.state.consoleUrl?.replace(/\/$/, "") ?? "", this.state.token ?? "");
+  }
+
+  /** Builds the internet, starts the API, creates the network, its switches and hosts, and connects them. */
+  static async up(options: LabOptions): Promise<Lab> {
+    const missing = labMissing();
+    if (missing) throw new Error(`the lab cannot run here: ${missing}`);
+    const log = options.log ?? (() => {});
+    const id = randomBytes(3).toString("hex");
+    const prefix = `sbl-${id}`;
+    const state: LabState = {
+      id,
+      dir: join(LAB_ROOT, id),
+      createdAt: new Date().toISOString(),
+      bridgeNs: `${prefix}-net`,
+      controlNs: `${prefix}-ctl`,
+      apiAddress: API_ADDRESS,
+      namespaces: [],
+      pids: {},
+      madeMountPoint: false,
+      switches: [],
+      hosts: [],
+    };
+    saveState(state);
+    const lab = new Lab(state);
+    try {
+      lab.buildInternet();
+      log(`internet: ${state.bridgeNs} (${INTERNET}.0/24)`);
+      await lab.startApi(options);
+      log(`API in ${state.controlNs} at http://${API_ADDRESS}:${API_PORT}, console ${state.consoleUrl}`);
+      await lab.createNetwork();
+      for (let i = 0; i < options.switches; i++) {
+        const sw = await lab.addSwitch(String.fromCharCode(97 + i));
+        log(`switch ${sw.name}: ${sw.netns} ${sw.uplink}, agent pid ${sw.agentPid}`);
+      }
+      await lab.waitBackbone();
+      for (let j = 1; j <= options.hosts; j++) await lab.addHost(`host${j}`);
+      await lab.waitApplied();
+      await Promise.all(
+        lab.state.hosts.map(async (host, j) => {
+          const first = lab.state.switches[j % lab.state.switches.length];
+          await lab.startHost(host, first);
+          log(`host ${host.name}: ${host.netns} ${host.dataAddress}, tries switch ${first?.name} first`);
+        }),
+      );
+      return lab;
+    } catch (error) {
+      log(`lab up failed: ${error instanceof Error ? error.message : String(error)}; logs in ${state.dir}`);
+      await downLab(loadState(state.dir) ?? state, { keepLogs: true });
+      throw error;
+    }
+  }
+
+  static open(dir: string): Lab {
+    const state = loadState(dir);
+    if (!state) throw new Error(`no lab in ${dir}`);
+    return new Lab(state);
+  }
+
+  private save(): void {
+    saveState(this.state);
+  }
+
+  // --- the internet ------------------------------------------------------------------------
+
+  private addNamespace(name: string): void {
+    ip(["netns", "add", name]);
+    this.state.namespaces.push(name);
+    this.save();
+    ip(["link", "set", "lo", "up"], name);
+  }
+
+  private buildInternet(): void {
+    this.addNamespace(this.state.bridgeNs);
+    ip(["link", "add", "br0", "type", "bridge"], this.state.bridgeNs);
+    ip(["link", "set", "br0", "up"], this.state.bridgeNs);
+    this.attach(this.state.controlNs, "ctl", API_ADDRESS);
+  }
+
+  /** A node: its own namespace with eth0 on the lab's internet; `port` is its end on the bridge. */
+  private attach(netns: string, port: string, address: string): void {
+    this.addNamespace(netns);
+    ip(["link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", this.state.bridgeNs], netns);
+    ip(["link", "set", port, "master", "br0", "up"], this.state.bridgeNs);
+    ip(["addr", "add", `${address}/24`, "dev", "eth0"], netns);
+    ip(["link", "set", "eth0", "up"], netns);
+  }
+
+  /** Cuts (or restores) a node's uplink on the bridge side, like a provider outage. */
+  setUplink(port: string, up: boolean): void {
+    ip(["link", "set", port, up ? "up" : "down"], this.state.bridgeNs);
+  }
+
+  // --- the API ---------------------------------------------------------------------------------
+
+  private apiLog(): string {
+    return join(this.state.dir, "api.log");
+  }
+
+  private async startApi(options: LabOptions): Promise<void> {
+    const state = this.state;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOST: API_ADDRESS,
+      PORT: String(API_PORT),
+      DATA_DIR: join(state.dir, "api-data"),
+      LOG_LEVEL: "warn",
+      WEB_DIR: join(REPO, "apps/web/dist"),
+    };
+    if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+    else delete env.DATABASE_URL;
+    await this.launchApi(env);
+    const socket = join(state.dir, "api.sock");
+    state.pids.forwardInside = spawnInNetns(
+      state.controlNs,
+      [...NODE, FORWARD, `unix:${socket}`, `tcp:${API_ADDRESS}:${API_PORT}`],
+      join(state.dir, "forward.log"),
+      process.env,
+      REPO,
+    );
+    this.save();
+    const portFile = join(state.dir, "console.port");
+    state.pids.forwardOutside = spawnDetached(
+      [...NODE, FORWARD, `tcp:127.0.0.1:${options.consolePort}`, `unix:${socket}`, portFile],
+      join(state.dir, "forward.log"),
+    );
+    this.save();
+    const port = await waitFor(
+      "the console port",
+      () => existsSync(portFile) && readFileSync(portFile, "utf8"),
+      20_000,
+    );
+    const consoleUrl = `http://127.0.0.1:${port}/`;
+    await waitFor(
+      "the API through the forwarders",
+      async () => (await fetch(`${consoleUrl}readyz`).catch(() => undefined))?.ok,
+      20_000,
+      100,
+    );
+    const setupToken = /setup#token=(\S+)/.exec(readFileSync(this.apiLog(), "utf8"))?.[1];
+    if (!setupToken) throw new Error("the API printed no setup link: give the lab an empty database");
+    const admin = { username: "admin", password: randomBytes(12).toString("base64url") };
+    state.token = await firstAdmin(consoleUrl.slice(0, -1), setupToken, admin.username, admin.password);
+    state.admin = admin;
+    state.consoleUrl = consoleUrl;
+    this.save();
+  }
+
+  /** Starts the API process in the control namespace (again, after stopApi: same database). */
+  async launchApi(env?: NodeJS.ProcessEnv): Promise<void> {
+    const state = this.state;
+    const saved = join(state.dir, "api.env.json");
+    if (env) writeFileSync(saved, JSON.stringify(env), { mode: 0o600 });
+    const apiEnv = env ?? (JSON.parse(readFileSync(saved, "utf8")) as NodeJS.ProcessEnv);
+    const from = existsSync(this.apiLog()) ? statSync(this.apiLog()).size : 0;
+    state.pids.api = spawnInNetns(state.controlNs, [...NODE, API_MAIN], this.apiLog(), apiEnv, REPO);
+    this.save();
+    const pid = state.pids.api;
+    await waitFor(
+      "the API to start",
+      () => {
+        if (!alive(pid)) throw new Error(`the API exited: ${tail(this.apiLog())}`);
+        return readFileSync(this.apiLog(), "utf8").slice(from).includes("Switchboard is up");
+      },
+      60_000,
+      100,
+    );
+  }
+
+  async stopApi(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const pid = this.state.pids.api;
+    if (pid !== undefined) await stopPid(pid, signal, 15_000);
+    delete this.state.pids.api;
+    this.save();
+  }
+
+  private async createNetwork(): Promise<void> {
+    const network = await this.api.post<{ id: string }>("/api/networks", {
+      name: "lab",
+      description: "Switchboard lab: every switch and host is a network namespace on this machine",
+      dataSubnet: DATA_SUBNET,
+      backboneSubnet: BACKBONE_SUBNET,
+    });
+    this.state.networkId = network.id;
+    this.save();
+  }
+
+  // --- switches ------------------------------------------------------------------------------
+
+  switch(name: string): LabSwitchState {
+    const sw = this.state.switches.find((s) => s.name === name);
+    if (!sw) throw new Error(`no switch ${name}`);
+    return sw;
+  }
+
+  host(name: string): LabHostState {
+    const host = this.state.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`no host ${name}`);
+    return host;
+  }
+
+  /** A new switch through the REST API, its namespace, enrollment and agent in managed mode. */
+  async addSwitch(name: string): Promise<LabSwitchState> {
+    const index = this.state.switches.length;
+    const uplink = `${INTERNET}.${11 + index}`;
+    const created = await this.api.post<Switch>("/api/switches", {
+      networkId: this.state.networkId,
+      name,
+      endpointHost: uplink,
+    });
+    const sw: LabSwitchState = {
+      name,
+      id: created.id,
+      netns: `sbl-${this.state.id}-sw-${name}`,
+      uplink,
+      agentDir: join(this.state.dir, `switch-${name}`),
+    };
+    this.state.switches.push(sw);
+    mkdirSync(sw.agentDir, { recursive: true, mode: 0o700 });
+    this.attach(sw.netns, `sw-${name}`, uplink);
+    if (!existsSync(DEFAULT_AGENT_DIR)) {
+      mkdirSync(DEFAULT_AGENT_DIR, { recursive: true, mode: 0o700 });
+      this.state.madeMountPoint = true;
+    }
+    this.save();
+    const { token } = await this.api.post<{ token: string }>(`/api/switches/${sw.id}/enrollment`);
+    const enrolled = await inNetns(
+      sw.netns,
+      "unshare",
+      this.onOwnDisk(sw, [
+        ...NODE,
+        AGENT_MAIN,
+        "enroll",
+        "--api",
+        `http://${API_ADDRESS}:${API_PORT}`,
+        "--token",
+        token,
+      ]),
+      60_000,
+    );
+    if (enrolled.code !== 0) throw new Error(`enrolling switch ${name} failed: ${enrolled.stderr}`);
+    await this.startAgent(sw);
+    return sw;
+  }
+
+  /**
+   * The agent sees sw.agentDir as /var/lib/switchboard-agent (its own mount namespace), the
+   * way every switch has its own disk: the paths the API puts in configs are the real ones.
+   */
+  private onOwnDisk(sw: LabSwitchState, argv: readonly string[]): string[] {
+    return [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount --bind "$0" "$1" && shift && exec "$@"',
+      sw.agentDir,
+      DEFAULT_AGENT_DIR,
+      ...argv,
+    ];
+  }
+
+  agentLog(sw: LabSwitchState): string {
+    return join(this.state.dir, `agent-${sw.name}.log`);
+  }
+
+  async startAgent(sw: LabSwitchState): Promise<void> {
+    const argv = ["unshare", ...this.onOwnDisk(sw, [...NODE, AGENT_MAIN, "run", "--managed", "--openvpn", OPENVPN])];
+    sw.agentPid = spawnInNetns(sw.netns, argv, this.agentLog(sw), process.env, REPO);
+    this.save();
+  }
+
+  /** Stops a switch's agent; in managed mode its OpenVPN processes stop with it unless SIGKILLed. */
+  async stopAgent(sw: LabSwitchState, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (sw.agentPid !== undefined) await stopPid(sw.agentPid, signal, 10_000);
+    sw.agentPid = undefined;
+    this.save();
+  }
+
+  /** The pids of the OpenVPN processes the agent of `sw` runs (its data server and links). */
+  openvpnPids(sw: LabSwitchState): number[] {
+    return pidsInNetns(sw.netns).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "openvpn";
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Waits until every pair of switches has its backbone link up (each side pings the other). */
+  async waitBackbone(timeoutMs = 60_000): Promise<void> {
+    const backbone = new Map<string, string>();
+    for (const sw of await this.api
+      .get<Switch[] | { items: Switch[] }>(`/api/switches?networkId=${this.state.networkId}`)
+      .then(itemsOf)) {
+      backbone.set(sw.id, sw.backboneAddress);
+    }
+    const pairs = this.state.switches.flatMap((a) =>
+      this.state.switches.filter((b) => b !== a).map((b) => [a, backbone.get(b.id) ?? ""] as const),
+    );
+    await Promise.all(
+      pairs.map(([from, to]) =>
+        waitFor(
+          `backbone ${from.name} -> ${to}`,
+          async () => (await inNetns(from.netns, "ping", ["-c1", "-W1", to])).code === 0,
+          timeoutMs,
+          200,
+        ),
+      ),
+    );
+  }
+
+  /** Waits until every running agent has applied the network's current revision. */
+  async waitApplied(timeoutMs = 30_000): Promise<void> {
+    const { revision } = await this.api.get<{ revision: number }>(`/api/networks/${this.state.networkId}`);
+    await Promise.all(
+      this.state.switches
+        .filter((sw) => sw.agentPid !== undefined)
+        .map((sw) =>
+          waitFor(
+            `switch ${sw.name} to apply revision ${revision}`,
+            async () => {
+              const status = await this.api.get<AgentStatus>(`/api/switches/${sw.id}/status`);
+              return (status.revisionApplied ?? -1) >= revision;
+            },
+            timeoutMs,
+            50,
+          ),
+        ),
+    );
+  }
+
+  /** Routes the agent of `sw` owns in its kernel (protocol switchboard = 180): destination -> via. */
+  kernelRoutes(sw: LabSwitchState): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const line of ip(["-4", "route", "show", "proto", "180"], sw.netns).split("\n")) {
+      const match = /^(\S+)(?: via (\S+))?/.exec(line.trim());
+      if (match?.[1]) out.set(match[1].includes("/") ? match[1] : `${match[1]}/32`, match[2] ?? "");
+    }
+    return out;
+  }
+
+  // --- hosts ---------------------------------------------------------------------------------
+
+  async addHost(name: string, fields: Record<string, unknown> = {}): Promise<LabHostState> {
+    const created = await this.api.post<Host>("/api/hosts", {
+      networkId: this.state.networkId,
+      commonName: name,
+      ...fields,
+    });
+    const index = this.state.hosts.length + 1;
+    const host: LabHostState = {
+      name,
+      id: created.id,
+      netns: `sbl-${this.state.id}-${name}`,
+      uplink: `${INTERNET}.${100 + index}`,
+      dir: join(this.state.dir, name),
+      dataAddress: created.address,
+    };
+    mkdirSync(host.dir, { recursive: true, mode: 0o700 });
+    this.state.hosts.push(host);
+    this.attach(host.netns, name, host.uplink);
+    return host;
+  }
+
+  hostLog(host: LabHostState): string {
+    return join(host.dir, "openvpn.log");
+  }
+
+  /** Downloads the host's profile (trying `first` first) and starts OpenVPN; resolves when the tunnel is up. */
+  async startHost(host: LabHostState, first?: LabSwitchState, waitUp = true): Promise<number> {
+    const query = first ? `?firstSwitchId=${first.id}` : "";
+    const profile = await this.api.get<string>(`/api/hosts/${host.id}/profile${query}`);
+    const profilePath = join(host.dir, "profile.ovpn");
+    writeFileSync(profilePath, profile, { mode: 0o600 });
+    const from = logSize(this.hostLog(host));
+    host.pid = spawnInNetns(host.netns, [OPENVPN, "--config", profilePath], this.hostLog(host), process.env, host.dir);
+    this.save();
+    if (!waitUp) return Date.now();
+    return this.waitTunnelUp(host, from);
+  }
+
+  /** Resolves with the time the tunnel came up (the client logged it) after log offset `from`. */
+  async waitTunnelUp(host: LabHostState, from: number, timeoutMs = 60_000): Promise<number> {
+    const pid = host.pid;
+    return waitFor(
+      `${host.name}'s tunnel`,
+      () => {
+        if (pid !== undefined && !alive(pid))
+          throw new Error(`${host.name}'s openvpn exited: ${tail(this.hostLog(host))}`);
+        return readFrom(this.hostLog(host), from).includes(READY) && Date.now();
+      },
+      timeoutMs,
+      5,
+    );
+  }
+
+  async stopHost(host: LabHostState, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (host.pid !== undefined) await stopPid(host.pid, signal, 5000);
+    host.pid = undefined;
+    this.save();
+  }
+
+  logSize(host: LabHostState): number {
+    return logSize(this.hostLog(host));
+  }
+
+  async sessions(): Promise<SessionRecord[]> {
+    return this.api.get<SessionRecord[]>(`/api/sessions?networkId=${this.state.networkId}`);
+  }
+
+  /** Waits until the API says `host` has a session on `sw`; returns that session. */
+  async waitSessionOn(host: LabHostState, sw: LabSwitchState, timeoutMs = 30_000): Promise<SessionRecord> {
+    return waitFor(
+      `${host.name} on switch ${sw.name}`,
+      async () => (await this.sessions()).find((s) => s.hostId === host.id && s.switchId === sw.id),
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** One ICMP echo from a host's namespace; true when answered within `timeoutS`. */
+  async ping(from: LabHostState | LabSwitchState, to: string, timeoutS = 2): Promise<boolean> {
+    return (await inNetns(from.netns, "ping", ["-c1", "-n", `-W${timeoutS}`, to])).code === 0;
+  }
+
+  async down(options: { keepLogs?: boolean } = {}): Promise<void> {
+    await downLab(this.state, options);
+  }
+}
+
+function itemsOf<T>(page: T[] | { items: T[] }): T[] {
+  return Array.isArray(page) ? page : page.items;
+}
+
+/** Starts a process in the machine's own namespace, detached like spawnInNetns. */
+function spawnDetached(argv: readonly string[], logFile: string): number {
+  const out = openSync(logFile, "a");
+  try {
+    const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ["ignore", out, out], cwd: REPO });
+    if (child.pid === undefined) throw new Error(`could not start ${argv[0]}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+function logSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+function readFrom(path: string, offset: number): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path).subarray(offset).toString("utf8");
+}
+
+function tail(path: string, lines = 15): string {
+  if (!existsSync(path)) return "(no log)";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Undoes a lab from its state file: hosts, agents (and their OpenVPN children), the API and
+ * forwarders by pid; then anything still running inside its namespaces (by pid, from
+ * `ip netns pids`); then the namespaces, which takes their interfaces with them.
+ */
+export async function downLab(state: LabState, options: { keepLogs?: boolean } = {}): Promise<void> {
+  const pids = [
+    ...state.hosts.map((h) => h.pid),
+    ...state.switches.map((s) => s.agentPid),
+    ...Object.values(state.pids),
+  ].filter((pid): pid is number => pid !== undefined);
+  await Promise.all(pids.map((pid) => stopPid(pid, "SIGTERM", 5000)));
+  for (const netns of state.namespaces) {
+    await Promise.all(pidsInNetns(netns).map((pid) => stopPid(pid, "SIGKILL", 2000)));
+  }
+  for (const netns of [...state.namespaces].reverse()) {
+    if (netnsExists(netns)) ip(["netns", "del", netns]);
+  }
+  if (state.madeMountPoint) {
+    try {
+      rmdirSync(DEFAULT_AGENT_DIR);
+    } catch {}
+  }
+  if (options.keepLogs) {
+    rmSync(join(state.dir, "state.json"), { force: true });
+  } else {
+    rmSync(state.dir, { recursive: true, force: true });
+  }
+  await sleep(0);
+}
