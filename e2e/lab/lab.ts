@@ -389,6 +389,17 @@ export class Lab {
     );
   }
 
+  /** Waits until the API sees the switch's agent online with its OpenVPN server answering. */
+  async waitOnline(sw: LabSwitchState, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `switch ${sw.name}'s agent online`,
+      async () => (await this.api.get<AgentStatus>(`/api/switches/${sw.id}/status`)).online,
+      timeoutMs,
+      100,
+    );
+    await waitFor(`switch ${sw.name}'s OpenVPN`, () => this.openvpnPids(sw).length > 0, timeoutMs, 100);
+  }
+
   /** Waits until every running agent has applied the network's current revision. */
   async waitApplied(timeoutMs = 30_000): Promise<void> {
     const { revision } = await this.api.get<{ revision: number }>(`/api/networks/${this.state.networkId}`);
@@ -459,6 +470,15 @@ export class Lab {
     return this.waitTunnelUp(host, from);
   }
 
+  /** Starts the host's OpenVPN again with the profile it already has (no API needed). */
+  async restartHost(host: LabHostState): Promise<number> {
+    const from = logSize(this.hostLog(host));
+    const profilePath = join(host.dir, "profile.ovpn");
+    host.pid = spawnInNetns(host.netns, [OPENVPN, "--config", profilePath], this.hostLog(host), process.env, host.dir);
+    this.save();
+    return this.waitTunnelUp(host, from);
+  }
+
   /** Resolves with the time the tunnel came up (the client logged it) after log offset `from`. */
   async waitTunnelUp(host: LabHostState, from: number, timeoutMs = 60_000): Promise<number> {
     const pid = host.pid;
@@ -478,6 +498,11 @@ export class Lab {
     if (host.pid !== undefined) await stopPid(host.pid, signal, 5000);
     host.pid = undefined;
     this.save();
+  }
+
+  /** The host's OpenVPN log after offset `from`. */
+  logSince(host: LabHostState, from: number): string {
+    return readFrom(this.hostLog(host), from);
   }
 
   logSize(host: LabHostState): number {

@@ -68,10 +68,9 @@ export function renderClientProfile(
     .directive("server-poll-timeout", SERVER_POLL_TIMEOUT)
     // OpenVPN doubles the wait after repeated failures up to 300 s; after an outage of every
     // switch, hosts should be back within seconds of the first switch returning.
-    .directive("connect-retry", 1, 10)
-    // A switch refuses a host it does not know yet (its client-config file is still on the
-    // way, or the switch is new) with AUTH_FAILED; OpenVPN's default is to exit for good then.
-    .directive("auth-retry", "nointeract");
+    // No `auth-retry nointeract`: it would make every reconnect (even a server-pushed
+    // RESTART) pause 10 s (measured in the lab), and roams and failovers must take ~1 s.
+    .directive("connect-retry", 1, 10);
   if (net.proto === "udp") out.directive("explicit-exit-notify", 1);
   out.directive("data-ciphers", net.ciphers).directive("verb", 3).inline("ca", ca);
   if (cert !== undefined) out.inline("cert", cert);

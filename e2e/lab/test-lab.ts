@@ -1,0 +1,106 @@
+import { Lab, labMissing } from "./lab.ts";
+import { changePropagation } from "./scenarios/change-propagation.ts";
+import type { Figures, Scenario } from "./scenarios/context.ts";
+import { controlPlaneDown } from "./scenarios/control-plane-down.ts";
+import { convergence } from "./scenarios/convergence.ts";
+import { failover } from "./scenarios/failover.ts";
+import { revocation } from "./scenarios/revocation.ts";
+import { roaming } from "./scenarios/roaming.ts";
+import { sharedAddressSpace } from "./scenarios/shared-address-space.ts";
+import { threeSwitches } from "./scenarios/three-switches.ts";
+
+/**
+ * `pnpm test:lab`: builds a lab (2 switches, 4 hosts), runs every scenario in order against it
+ * (each builds on the state the previous one left), tears it down, and ends with one line that
+ * other tools read:
+ *   lab: <passed>/<total> scenarios, convergence p50 <ms> ms p99 <ms> ms, failover max <s> s
+ * A failed scenario does not stop the others; the exit code says whether all passed. The
+ * lab's logs are kept (and their folder printed) when something failed.
+ */
+
+const SCENARIOS: readonly Scenario[] = [
+  sharedAddressSpace,
+  convergence,
+  roaming,
+  failover,
+  revocation,
+  controlPlaneDown,
+  threeSwitches,
+  changePropagation,
+];
+const SCENARIO_TIMEOUT_MS = 180_000;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`scenario timed out after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<number> {
+  const missing = labMissing();
+  if (missing) {
+    say(`lab: SKIPPED, ${SCENARIOS.length} scenarios not run: ${missing}`);
+    return 0;
+  }
+  const began = Date.now();
+  const figures: Figures = { convergenceMs: [], failover: [] };
+  let passed = 0;
+  let lab: Lab | undefined;
+  try {
+    lab = await Lab.up({ switches: 2, hosts: 4, consolePort: 0, log: (line) => say(`  ${line}`) });
+    say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})`);
+    for (const [i, scenario] of SCENARIOS.entries()) {
+      const started = Date.now();
+      const current = lab;
+      try {
+        await withTimeout(
+          scenario.run({ lab: current, figures, log: (line) => say(`    ${line}`) }),
+          SCENARIO_TIMEOUT_MS,
+        );
+        passed += 1;
+        say(`  ok   ${i + 1}. ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      } catch (error) {
+        say(`  FAIL ${i + 1}. ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        say(`       ${error instanceof Error ? error.message : String(error)}`.replaceAll("\n", "\n       "));
+      }
+    }
+  } catch (error) {
+    say(`lab: could not start: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    if (lab) {
+      const keepLogs = passed < SCENARIOS.length;
+      await lab.down({ keepLogs });
+      if (keepLogs) say(`lab logs kept in ${lab.state.dir}`);
+    }
+  }
+  say(`lab suite took ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  const p50 = percentile(figures.convergenceMs, 50);
+  const p99 = percentile(figures.convergenceMs, 99);
+  const failoverMax = Math.max(0, ...figures.failover.filter((f) => f.kind !== "clean stop").map((f) => f.seconds));
+  const cleanMax = Math.max(0, ...figures.failover.filter((f) => f.kind === "clean stop").map((f) => f.seconds));
+  say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);
+  say(
+    `lab: ${passed}/${SCENARIOS.length} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`,
+  );
+  return passed === SCENARIOS.length ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`lab: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
