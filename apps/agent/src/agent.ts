@@ -18,6 +18,7 @@ import {
 import { FileWriter } from "./files/file-writer.ts";
 import { HookListener } from "./hook/hook-listener.ts";
 import { renderHookScript } from "./hook/hook-script.ts";
+import { LinkMonitor } from "./openvpn/link-monitor.ts";
 import { ManagementClient } from "./openvpn/management-client.ts";
 import { checkApiMessage } from "./protocol/check-message.ts";
 import { applyActions } from "./reconcile/apply.ts";
@@ -69,6 +70,7 @@ export interface AgentOptions {
 }
 
 const CACHE = "state/desired.json";
+const ROUTE_RETRY_MS = 500;
 const checkCached = TypeCompiler.Compile(DesiredStateSchema);
 
 export class Agent {
@@ -86,6 +88,9 @@ export class Agent {
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private readonly processes: OpenVpnProcesses | undefined;
+  private routeRetry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly linkMonitor: LinkMonitor;
 
   constructor(private readonly options: AgentOptions) {
     this.files = new FileWriter(options.baseDir);
@@ -109,6 +114,10 @@ export class Agent {
             log: this.log,
           })
         : undefined;
+    this.linkMonitor = new LinkMonitor({
+      baseDir: options.baseDir,
+      onChange: (links) => options.send({ type: "link-state", links }),
+    });
     this.hook = new HookListener(
       join(options.baseDir, HOOK_FIFO),
       this.runner,
@@ -133,7 +142,7 @@ export class Agent {
 
   /**
    * What the API needs after a (re)connect, right after hello: every session here now (it
-   * retires the ones it missed ending) and the last route report.
+   * retires the ones it missed ending), the last route report and the backbone links' states.
    */
   resume(): AgentToApiMessage[] {
     const snapshot: AgentToApiMessage = {
@@ -141,7 +150,12 @@ export class Agent {
       takenAt: new Date().toISOString(),
       sessions: this.tracker.sessions(),
     };
-    return this.lastReport ? [snapshot, this.lastReport] : [snapshot];
+    const links = this.linkMonitor.states();
+    return [
+      snapshot,
+      ...(this.lastReport ? [this.lastReport] : []),
+      ...(links.length > 0 ? [{ type: "link-state" as const, links }] : []),
+    ];
   }
 
   /** Restores the cached desired state and applies it, whether or not the API is reachable. */
@@ -164,7 +178,10 @@ export class Agent {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.stopped = true;
+    clearTimeout(this.routeRetry);
     this.management.close();
+    this.linkMonitor.close();
     this.hook.close();
     await this.processes?.stop();
   }
@@ -241,11 +258,25 @@ export class Agent {
       // the network has no host.
       if (this.processes) await this.files.ensureDir(CCD_DIR);
       this.processes?.sync(state);
+      this.linkMonitor.sync(state.links.map((link) => link.peerOffset));
       return [...outcome.errors];
     };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next.catch((error: unknown) => [{ scope: "protocol", message: String(error) }]);
+  }
+
+  /**
+   * A route via a backbone link fails while the link's tun device does not exist yet: in
+   * managed mode the links start only after the files are written, e.g. right after a restart
+   * from the cache. Try again every half second rather than at the next 30 s reconcile.
+   */
+  private retryFailedRoutes(result: RouteApplyResult): void {
+    if (result.failed.length === 0 || this.routeRetry !== undefined || this.stopped) return;
+    this.routeRetry = setTimeout(() => {
+      this.routeRetry = undefined;
+      this.reconcileRoutes();
+    }, ROUTE_RETRY_MS);
   }
 
   /** The local rule at once: only routes, no file reads, when a session starts or ends here. */
@@ -274,6 +305,7 @@ export class Agent {
   }
 
   private reportRoutes(state: DesiredState, result: RouteApplyResult): void {
+    this.retryFailedRoutes(result);
     const changed = this.lastRoutes === undefined || result.routeCommands > 0 || result.failed.length > 0;
     this.lastRoutes = result;
     if (!changed) return;

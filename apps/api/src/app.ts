@@ -3,6 +3,7 @@ import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import websocket from "@fastify/websocket";
 import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import { registerAuth } from "./auth/auth-plugin.ts";
@@ -10,11 +11,14 @@ import { type SessionSettings, TokenCache } from "./auth/identity.ts";
 import type { Database } from "./db/database.ts";
 import { accountsRoutes } from "./features/accounts/accounts-routes.ts";
 import { accountsService } from "./features/accounts/accounts-service.ts";
-import { type AgentsOptions, registerAgents } from "./features/agents/agents-feature.ts";
+import { type AgentsOptions, MAX_AGENT_FRAME_BYTES, registerAgents } from "./features/agents/agents-feature.ts";
 import { configRoutes } from "./features/configs/config-routes.ts";
 import { configService } from "./features/configs/config-service.ts";
 import { hostRoutes } from "./features/hosts/host-routes.ts";
 import { hostService } from "./features/hosts/host-service.ts";
+import { LiveBus } from "./features/live/live-bus.ts";
+import { registerLive } from "./features/live/live-feature.ts";
+import type { LiveSettings } from "./features/live/live-socket.ts";
 import { networkRoutes } from "./features/networks/network-routes.ts";
 import { networkService } from "./features/networks/network-service.ts";
 import { certificateAuthority } from "./features/pki/certificate-authority.ts";
@@ -49,6 +53,8 @@ export interface AppOptions {
   closeDatabaseOnClose?: boolean;
   /** Agent channel timings (tests shorten them). */
   agents?: AgentsOptions;
+  /** The console's live feed timings (tests shorten them). */
+  live?: Partial<LiveSettings>;
 }
 
 /** Builds the whole HTTP API around an open database. Listening is the caller's business. */
@@ -64,6 +70,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.setValidatorCompiler(validatorCompiler());
   const sessions = options.sessions ?? DEFAULT_SESSIONS;
   const tokenCache = new TokenCache();
+  // Before auth: the plugin's onRequest hook marks upgrade requests, so an upgrade that auth
+  // refuses (401) has its socket closed after the answer instead of left open.
+  await app.register(websocket, { options: { maxPayload: MAX_AGENT_FRAME_BYTES } });
   const accessRules = await registerAuth(app, options.db.prisma, sessions, tokenCache);
   app.decorate("accessRules", accessRules);
   await app.register(helmet, {
@@ -102,11 +111,15 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   healthRoutes(app, options.db);
   const { prisma } = options.db;
   const authority = certificateAuthority(options.pki);
+  // The console's live feed (features/live): agents publish sessions, status and links to it,
+  // committed audit rows become `changed` messages.
+  const live = new LiveBus();
   // Agents (features/agents): enrollment, the websocket channel, desired state, sessions, routes.
-  const agents = await registerAgents(app, prisma, authority, options.agents);
+  const agents = await registerAgents(app, prisma, authority, live, options.agents);
+  registerLive(app, { prisma, bus: live, sessions, ...(options.live ? { settings: options.live } : {}) });
   networkRoutes(app, networkService(prisma, authority));
   switchRoutes(app, switchService(prisma, authority));
-  hostRoutes(app, hostService(prisma, authority));
+  hostRoutes(app, hostService(prisma, authority, agents.flushSessions));
   configRoutes(app, configService(prisma));
   let setupToken = options.setupToken;
   accountsRoutes(

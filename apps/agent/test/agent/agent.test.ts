@@ -63,6 +63,26 @@ describe("Agent (composition root) with a fake kernel", () => {
     expect(readFileSync(join(base, "client-hook"), "utf8")).toContain(join(base, "hook.fifo"));
   });
 
+  it("retries routes whose backbone device was missing (a link still starting) without waiting for the next reconcile", async () => {
+    const base = mkdtempSync(join(tmpdir(), "sb-agent-"));
+    dirs.push(base);
+    const ip = new FakeIp(new Set());
+    const sent: AgentToApiMessage[] = [];
+    const agent = makeAgent(base, ip, sent);
+    await agent.start();
+    await agent.handleMessage(JSON.stringify(desiredState()));
+    expect(sent.find((m) => m.type === "route-report")).toMatchObject({
+      failed: expect.arrayContaining([expect.anything()]),
+    });
+    expect(ip.table).toEqual([]);
+
+    ip.devices.add("sbb-aaaaa-2"); // the link's tun device appears
+    await expect
+      .poll(() => ip.table.map((r) => r.dst).sort(), { timeout: 3000, interval: 50 })
+      .toEqual(["10.100.100.10/32", "10.100.100.2/32", "192.168.10.0/24"]);
+    expect(sent.filter((m) => m.type === "route-report").at(-1)).toMatchObject({ failed: [] });
+  });
+
   it("refuses a malformed message with an error reply and keeps running", async () => {
     const base = mkdtempSync(join(tmpdir(), "sb-agent-"));
     dirs.push(base);

@@ -20,10 +20,10 @@ export interface FakeManagement {
 
 export async function startFakeManagement(
   reply: (command: string, socket: Socket) => string | undefined,
-  options: { password?: string } = {},
+  options: { password?: string; path?: string } = {},
 ): Promise<FakeManagement> {
-  const dir = mkdtempSync(join(tmpdir(), "sb-fake-mgmt-"));
-  const path = join(dir, "mgmt.sock");
+  const dir = options.path === undefined ? mkdtempSync(join(tmpdir(), "sb-fake-mgmt-")) : undefined;
+  const path = options.path ?? join(dir as string, "mgmt.sock");
   const received: string[] = [];
   let socket: Socket | undefined;
   const state = { connections: 0 };
@@ -76,7 +76,7 @@ export async function startFakeManagement(
     close: async () => {
       socket?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -112,3 +112,35 @@ export async function identify(
     csrfToken: session.csrfToken,
   };
 }
+
+/**
+ * Whether an identity resolved earlier still holds, with the same role, without counting as
+ * activity: a long-lived connection (the console's live feed) checks this on a timer, and must
+ * not keep an idle session alive by doing so.
+ */
+export async function stillValid(
+  prisma: PrismaClient,
+  identity: Identity,
+  settings: SessionSettings,
+  now = new Date(),
+): Promise<boolean> {
+  if (identity.kind === "token") {
+    const token = await prisma.apiToken.findUnique({
+      where: { id: identity.id },
+      select: { revokedAt: true, expiresAt: true, role: true },
+    });
+    return !!token && !token.revokedAt && (!token.expiresAt || token.expiresAt > now) && token.role === identity.role;
+  }
+  if (!identity.sessionId) return false;
+  const session = await prisma.loginSession.findUnique({
+    where: { id: identity.sessionId },
+    select: { expiresAt: true, lastSeenAt: true, user: { select: { disabledAt: true, role: true } } },
+  });
+  return (
+    !!session &&
+    session.expiresAt > now &&
+    session.lastSeenAt.getTime() + settings.idleTimeoutMs > now.getTime() &&
+    !session.user.disabledAt &&
+    session.user.role === identity.role
+  );
+}

@@ -3,9 +3,42 @@ import { notFound } from "../http/errors.ts";
 
 export type Tx = Prisma.TransactionClient;
 
-/** Interactive transaction with a bounded wait, so a stuck lock answers 5xx instead of hanging. */
-export function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return prisma.$transaction(work, { maxWait: 10_000, timeout: 30_000 });
+/** Something to do once a transaction has committed; it gets the client the transaction ran on. */
+export type CommitHook = (prisma: PrismaClient) => void;
+
+const commitHooks = new WeakMap<Tx, CommitHook[]>();
+
+/**
+ * Interactive transaction with a bounded wait, so a stuck lock answers 5xx instead of hanging.
+ * Hooks registered with afterCommit run once it has committed; a rollback drops them.
+ */
+export async function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const hooks: CommitHook[] = [];
+  const result = await prisma.$transaction(
+    (tx) => {
+      commitHooks.set(tx, hooks);
+      return work(tx);
+    },
+    { maxWait: 10_000, timeout: 30_000 },
+  );
+  for (const hook of hooks) {
+    try {
+      hook(prisma);
+    } catch {
+      // A hook only tells others about the commit; its failure must not turn a done write into an error.
+    }
+  }
+  return result;
+}
+
+/**
+ * Runs `hook` after the transaction commits, never when it rolls back: for telling others about
+ * a change (the live feed), which must not see what might still be undone.
+ */
+export function afterCommit(tx: Tx, hook: CommitHook): void {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) throw new Error("afterCommit needs a transaction opened by inTransaction");
+  hooks.push(hook);
 }
 
 /**

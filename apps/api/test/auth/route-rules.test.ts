@@ -37,6 +37,12 @@ describe("every route's access rule", () => {
     ]);
   });
 
+  it("opens the console's live feed and the link states to every signed-in role (read), and to nobody else", () => {
+    const rule = (url: string) => apiRules().find((r) => r.method === "GET" && r.url === url)?.access;
+    expect(rule("/api/live")).toBe("read");
+    expect(rule("/api/networks/:id/links")).toBe("read");
+  });
+
   it("refuses a route registered without a rule", () => {
     expect(() => app.get("/api/forgotten", async () => "oops")).toThrow(/GET \/api\/forgotten has no access rule/);
   });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { buildApp } from "../../src/app.ts";
 import type { AgentsOptions } from "../../src/features/agents/agents-feature.ts";
+import type { LiveSettings } from "../../src/features/live/live-socket.ts";
 import type { PkiSettings } from "../../src/features/pki/pki-settings.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
 import { type ApiClient, apiClient, networkBody } from "./api-client.ts";
@@ -18,7 +19,11 @@ export interface LiveApi {
   close(): Promise<void>;
 }
 
-export async function startLiveApi(kind: DatabaseKind, agents: AgentsOptions = {}): Promise<LiveApi> {
+export async function startLiveApi(
+  kind: DatabaseKind,
+  agents: AgentsOptions = {},
+  live: Partial<LiveSettings> = {},
+): Promise<LiveApi> {
   const db = await openTestDatabase(kind);
   const pki = testPki();
   const app = await buildApp({
@@ -26,6 +31,7 @@ export async function startLiveApi(kind: DatabaseKind, agents: AgentsOptions = {
     pki,
     closeDatabaseOnClose: true,
     agents,
+    live,
     ...(process.env.TEST_LOG ? { logger: { level: "warn" } } : {}),
   });
   defaultTokens.set(app, await seedToken(db, "admin"));

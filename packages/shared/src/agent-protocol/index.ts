@@ -10,6 +10,7 @@ export {
   SwitchIdSchema,
 } from "./common.ts";
 export * from "./desired-state.ts";
+export * from "./link-state.ts";
 export * from "./messages.ts";
 export * from "./route-report.ts";
 export * from "./sessions.ts";

@@ -4,6 +4,7 @@ import { AckSchema } from "./ack.ts";
 import { AgentCommandSchema, CommandResultSchema } from "./commands.ts";
 import { RevisionSchema, SwitchIdSchema } from "./common.ts";
 import { DesiredStateDeltaSchema, DesiredStateSchema } from "./desired-state.ts";
+import { LinkStateSchema } from "./link-state.ts";
 import { RouteReportSchema } from "./route-report.ts";
 import { SessionEventsSchema, SessionSnapshotSchema } from "./sessions.ts";
 import { ProtocolVersionSchema } from "./version.ts";
@@ -58,6 +59,7 @@ export const AgentToApiMessageSchema = Type.Union([
   SessionEventsSchema,
   SessionSnapshotSchema,
   RouteReportSchema,
+  LinkStateSchema,
   CommandResultSchema,
   ProtocolErrorSchema,
 ]);

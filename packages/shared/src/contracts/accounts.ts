@@ -34,6 +34,7 @@ export const UserCreateSchema = Type.Object(
   { username: UsernameSchema, password: PasswordSchema, role: RoleSchema },
   { additionalProperties: false },
 );
+export type UserCreate = Static<typeof UserCreateSchema>;
 export const UserUpdateSchema = Type.Partial(
   Type.Object({ role: RoleSchema, password: PasswordSchema, disabled: Type.Boolean() }),
   { additionalProperties: false, minProperties: 1 },
@@ -65,6 +66,7 @@ export const PasswordChangeSchema = Type.Object(
   { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: PasswordSchema },
   { additionalProperties: false },
 );
+export type PasswordChange = Static<typeof PasswordChangeSchema>;
 
 export const ApiTokenSchema = Type.Object(
   {
@@ -103,6 +105,7 @@ export const ApiTokenCreatedSchema = Type.Object({
   token: Type.String({ description: "shown once: store it now" }),
   apiToken: ApiTokenSchema,
 });
+export type ApiTokenCreated = Static<typeof ApiTokenCreatedSchema>;
 
 export const AuditEventSchema = Type.Object(
   {

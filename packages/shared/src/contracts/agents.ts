@@ -104,3 +104,23 @@ export const SwitchRoutesSchema = Type.Object({
   reportedAt: Nullable(TimestampSchema),
 });
 export type SwitchRoutes = Static<typeof SwitchRoutesSchema>;
+
+/**
+ * One end of a backbone link, as the agent of `switchId` last reported it (GET
+ * /api/networks/:id/links; `link` messages on GET /api/live carry the changes). The link between
+ * two switches is usable when both ends are up. Only ends whose agent is connected are listed:
+ * when an agent goes offline its ends are dropped (unknown, not down), and an agent that does not
+ * watch its links (older versions) reports none.
+ */
+export const BackboneLinkEndSchema = Type.Object(
+  {
+    switchId: IdSchema,
+    peerSwitchId: IdSchema,
+    up: Type.Boolean(),
+    /** When this end reached its state, as the agent saw it. */
+    since: TimestampSchema,
+    reportedAt: TimestampSchema,
+  },
+  { $id: "BackboneLinkEnd" },
+);
+export type BackboneLinkEnd = Static<typeof BackboneLinkEndSchema>;

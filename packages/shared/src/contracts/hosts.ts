@@ -72,6 +72,9 @@ export const HostListQuerySchema = Type.Object(
       Type.String({ minLength: 1, maxLength: 64, description: "part of the common name, address or description" }),
     ),
     enabled: Type.Optional(Type.Boolean()),
+    /** Only hosts whose live session is on this switch. */
+    switchId: Type.Optional(IdSchema),
+    online: Type.Optional(Type.Boolean({ description: "only hosts with (true) or without (false) a live session" })),
     sort: Type.Optional(HostSortSchema),
     order: Type.Optional(SortOrderSchema),
     limit: Type.Optional(LimitSchema),
@@ -101,3 +104,4 @@ export const HostImportSchema = Type.Object(
 export type HostImport = Static<typeof HostImportSchema>;
 
 export const HostImportResultSchema = Type.Object({ created: Type.Integer(), hosts: Type.Array(HostSchema) });
+export type HostImportResult = Static<typeof HostImportResultSchema>;

@@ -42,7 +42,11 @@ export const LiveAgentSchema = Type.Object({
   at: TimestampSchema,
 });
 
-/** A backbone link between two switches went up or down (as the agents report it). */
+/**
+ * One end of a backbone link went up or down, as the agent of `switchId` reports it (the same
+ * ends GET /api/networks/:id/links lists). When an agent goes offline its ends become unknown:
+ * the `agent` message says so, and the console drops or greys them out.
+ */
 export const LiveLinkSchema = Type.Object({
   type: Type.Literal("link"),
   networkId: IdSchema,
@@ -52,7 +56,13 @@ export const LiveLinkSchema = Type.Object({
   at: TimestampSchema,
 });
 
-/** Something changed through the API (any instance's audit row); refetch that resource. */
+/**
+ * Something changed through the API: one message per list an audited change alters, sent once
+ * its transaction has committed (by the API instance that made it); refetch that resource. `id`
+ * is that resource's id when the change names one. A role that cannot list the resource gets it
+ * as resource "audit" (if it reads the audit log) or not at all; `actor` is null for roles
+ * without the audit grant.
+ */
 export const LiveChangedSchema = Type.Object({
   type: Type.Literal("changed"),
   resource: LiveResourceSchema,

@@ -7,15 +7,35 @@ import type { AgentHub } from "./channel/agent-hub.ts";
 const ACK_WRITE_EVERY_MS = 1000;
 const SEEN_EVERY_MS = 30_000;
 
+/** Told after a switch's agent connected, disconnected, or acked another revision or error. */
+export interface AgentStatusListener {
+  /** Whether anyone listens now: reading a status back costs a query, not worth it for nobody. */
+  readonly listening: boolean;
+  changed(networkId: string, status: AgentStatus): void;
+}
+
 /**
  * What the API knows of each switch's agent, kept in AgentStatus. "online" in the answer is this
  * instance's live link, or another instance's recent report (a row left online by a crashed
  * instance stops counting once its lastSeenAt is older than `staleAfterMs`).
  */
-export function agentStatusStore(prisma: PrismaClient, hub: AgentHub, staleAfterMs: number) {
+export function agentStatusStore(
+  prisma: PrismaClient,
+  hub: AgentHub,
+  staleAfterMs: number,
+  onChange?: AgentStatusListener,
+) {
   const lastSeenWrite = new Map<string, number>();
   const writes = new Set<Promise<unknown>>();
+  const track = (write: Promise<unknown>) => {
+    writes.add(write);
+    void write.finally(() => writes.delete(write));
+  };
   const pendingAcks = new Map<string, { revisionApplied: number | null; lastError: string | null; lastSeenAt: Date }>();
+  /** What listeners last heard per switch, so the many identical acks of a session storm tell nobody. */
+  const announced = new Map<string, string>();
+  const ackKey = (ack: { revisionApplied: number | null; lastError: string | null }) =>
+    JSON.stringify([ack.revisionApplied, ack.lastError]);
   let ackTimer: NodeJS.Timeout | undefined;
   const flushAcks = () => {
     clearTimeout(ackTimer);
@@ -26,10 +46,26 @@ export function agentStatusStore(prisma: PrismaClient, hub: AgentHub, staleAfter
       batch.map(([switchId, data]) =>
         prisma.agentStatus.updateMany({ where: { switchId }, data }).catch(() => undefined),
       ),
-    ).then(() => undefined);
-    writes.add(write);
-    void write.finally(() => writes.delete(write));
+    ).then(() => {
+      for (const [switchId, data] of batch) {
+        const key = ackKey(data);
+        if (announced.get(switchId) === key) continue;
+        announced.set(switchId, key);
+        announce(switchId);
+      }
+    });
+    track(write);
     return write;
+  };
+  /** Reads the status back and hands it to the listener; the read is tracked so shutdown waits for it. */
+  const announce = (switchId: string) => {
+    if (!onChange?.listening) return;
+    track(
+      describe(switchId).then(
+        ({ networkId, status }) => onChange.changed(networkId, status),
+        () => undefined, // The switch is gone: its deletion reaches listeners as a change of its own.
+      ),
+    );
   };
   const ignoreGone = (error: unknown) => {
     // The switch was deleted while its agent was connected: nothing left to record.
@@ -47,22 +83,29 @@ export function agentStatusStore(prisma: PrismaClient, hub: AgentHub, staleAfter
           update: { online: true, agentVersion, connectedAt: now, lastSeenAt: now },
         })
         .catch(ignoreGone);
+      announce(switchId);
     },
 
     async disconnected(switchId: string, now = new Date()) {
       lastSeenWrite.delete(switchId);
-      await prisma.agentStatus.updateMany({ where: { switchId }, data: { online: false, lastSeenAt: now } });
+      // The agent's last ack, still waiting for its batch, goes in with this write: listeners hear the whole status.
+      const ack = pendingAcks.get(switchId);
+      pendingAcks.delete(switchId);
+      if (ack) announced.set(switchId, ackKey(ack));
+      const last = ack ? { revisionApplied: ack.revisionApplied, lastError: ack.lastError } : {};
+      await prisma.agentStatus.updateMany({ where: { switchId }, data: { ...last, online: false, lastSeenAt: now } });
+      announce(switchId);
     },
 
     seen(switchId: string, now = Date.now()) {
       const last = lastSeenWrite.get(switchId) ?? 0;
       if (now - last < SEEN_EVERY_MS) return;
       lastSeenWrite.set(switchId, now);
-      const write = prisma.agentStatus
-        .updateMany({ where: { switchId }, data: { lastSeenAt: new Date(now) } })
-        .catch(() => undefined);
-      writes.add(write);
-      void write.finally(() => writes.delete(write));
+      track(
+        prisma.agentStatus
+          .updateMany({ where: { switchId }, data: { lastSeenAt: new Date(now) } })
+          .catch(() => undefined),
+      );
     },
 
     /**
@@ -87,30 +130,36 @@ export function agentStatusStore(prisma: PrismaClient, hub: AgentHub, staleAfter
     async get(switchId: string, now = Date.now()): Promise<AgentStatus> {
       // Read-your-writes: acks received before this request are in the row.
       await flushAcks();
-      const sw = await prisma.switch.findUnique({
-        where: { id: switchId },
-        select: {
-          network: { select: { revision: true } },
-          agentStatus: true,
-          agentCredentials: { where: { revokedAt: null }, select: { id: true }, take: 1 },
-        },
-      });
-      if (!sw) throw notFound("switch", switchId);
-      const row = sw.agentStatus;
-      const recent = row?.lastSeenAt ? now - row.lastSeenAt.getTime() < staleAfterMs : false;
-      return {
-        switchId,
-        online: hub.get(switchId) !== undefined || (row?.online === true && recent),
-        agentVersion: row?.agentVersion ?? null,
-        revisionDesired: sw.network.revision,
-        revisionApplied: row?.revisionApplied ?? null,
-        lastError: row?.lastError ?? null,
-        connectedAt: row?.connectedAt?.toISOString() ?? null,
-        lastSeenAt: row?.lastSeenAt?.toISOString() ?? null,
-        enrolled: sw.agentCredentials.length > 0,
-      };
+      return (await describe(switchId, now)).status;
     },
   };
+
+  async function describe(switchId: string, now = Date.now()): Promise<{ networkId: string; status: AgentStatus }> {
+    const sw = await prisma.switch.findUnique({
+      where: { id: switchId },
+      select: {
+        networkId: true,
+        network: { select: { revision: true } },
+        agentStatus: true,
+        agentCredentials: { where: { revokedAt: null }, select: { id: true }, take: 1 },
+      },
+    });
+    if (!sw) throw notFound("switch", switchId);
+    const row = sw.agentStatus;
+    const recent = row?.lastSeenAt ? now - row.lastSeenAt.getTime() < staleAfterMs : false;
+    const status: AgentStatus = {
+      switchId,
+      online: hub.get(switchId) !== undefined || (row?.online === true && recent),
+      agentVersion: row?.agentVersion ?? null,
+      revisionDesired: sw.network.revision,
+      revisionApplied: row?.revisionApplied ?? null,
+      lastError: row?.lastError ?? null,
+      connectedAt: row?.connectedAt?.toISOString() ?? null,
+      lastSeenAt: row?.lastSeenAt?.toISOString() ?? null,
+      enrolled: sw.agentCredentials.length > 0,
+    };
+    return { networkId: sw.networkId, status };
+  }
 }
 
 export type AgentStatusStore = ReturnType<typeof agentStatusStore>;

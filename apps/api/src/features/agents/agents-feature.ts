@@ -1,7 +1,8 @@
-import websocket from "@fastify/websocket";
 import type { Certificate, RouteReport } from "@switchboard/shared";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { TypedApp } from "../../http/typed-app.ts";
+import type { LiveBus } from "../live/live-bus.ts";
+import { sessionMessages } from "../live/session-messages.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { agentCredentials } from "./agent-credentials.ts";
 import { agentRoutes } from "./agent-routes.ts";
@@ -13,6 +14,8 @@ import {
   DEFAULT_CHANNEL,
 } from "./channel/agent-channel.ts";
 import { AgentHub, CLOSE_REVOKED } from "./channel/agent-hub.ts";
+import { linkRoutes } from "./links/link-routes.ts";
+import { LinkStates } from "./links/link-states.ts";
 import { sessionKiller } from "./sessions/kill-session.ts";
 import { sessionRoutes } from "./sessions/session-routes.ts";
 import { SessionStore } from "./sessions/session-store.ts";
@@ -26,34 +29,57 @@ export interface AgentsOptions {
   pollMs?: number;
 }
 
-/** Largest frame an agent may send: a route report or session snapshot of a big switch. */
-const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+/** Largest frame an agent may send: a route report or session snapshot of a big switch (set in app.ts). */
+export const MAX_AGENT_FRAME_BYTES = 32 * 1024 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The composition root of the agent side of the API: enrollment, the channel, status, desired
- * state, sessions and routes. Returns what other features hook into.
+ * state, sessions, routes and backbone links. What agents report also goes to the console's
+ * live feed (`live`). Returns what other features hook into.
  */
 export async function registerAgents(
   app: TypedApp,
   prisma: PrismaClient,
   authority: CertificateAuthority,
+  live: LiveBus,
   options: AgentsOptions = {},
 ) {
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   const settings: ChannelSettings = { ...DEFAULT_CHANNEL, ...options.channel };
   const tickMs = options.tickMs ?? 50;
   const hub = new AgentHub();
   const credentials = agentCredentials(prisma, (switchId) =>
     hub.disconnect(switchId, CLOSE_REVOKED, "agent credential revoked"),
   );
-  const status = agentStatusStore(prisma, hub, settings.heartbeatMs * 3);
+  const status = agentStatusStore(prisma, hub, settings.heartbeatMs * 3, {
+    get listening() {
+      return live.listening;
+    },
+    changed: (networkId, agent) =>
+      live.publish({ type: "agent", networkId, status: agent, at: new Date().toISOString() }),
+  });
+  const links = new LinkStates(prisma, (networkId, end) =>
+    live.publish({
+      type: "link",
+      networkId,
+      switchId: end.switchId,
+      peerSwitchId: end.peerSwitchId,
+      up: end.up,
+      // The API's clock, like reportedAt in GET /api/networks/:id/links: the console orders by it.
+      at: end.reportedAt,
+    }),
+  );
   let dispatcher: StateDispatcher | undefined;
   const sessions = new SessionStore({
     prisma,
     log: app.log,
     hostIdOf: (networkId, commonName) => dispatcher?.hostIdOf(networkId, commonName),
     onRoutesChanged: (networkId, commonNames) => dispatcher?.routesChanged(networkId, commonNames),
+    onChanges(networkId, changes) {
+      // A session storm with no console open costs nothing here.
+      if (!live.listening) return;
+      for (const message of sessionMessages(networkId, changes, new Date())) live.publish(message);
+    },
     flushMs: tickMs,
   });
   const routes = new StateDispatcher({
@@ -85,6 +111,8 @@ export async function registerAgents(
         case "route-report":
           routeReports.set(link.identity.switchId, { report: message, at: new Date() });
           return;
+        case "link-state":
+          return links.report(link.identity, message);
         case "command-result":
           hub.commandResult(link.identity.switchId, message);
           return;
@@ -92,7 +120,9 @@ export async function registerAgents(
     },
     async disconnected(link, current) {
       routes.disconnected(link);
-      if (current) await status.disconnected(link.identity.switchId);
+      if (!current) return;
+      links.forget(link.identity.switchId);
+      await status.disconnected(link.identity.switchId);
     },
     seen: (link) => status.seen(link.identity.switchId),
   };
@@ -114,9 +144,12 @@ export async function registerAgents(
     await status.settled();
   });
   sessionRoutes(app, { prisma, sessions, dispatcher: routes, killSession, routeReports });
+  linkRoutes(app, { prisma, links });
 
   return {
     hub,
+    /** Writes the batched session reports now (readers that filter by session: the hosts list). */
+    flushSessions: () => sessions.flush(),
     /**
      * Wraps the PKI service so revoking a host's certificate also drops its live session: OpenVPN
      * keeps a connected client's data flowing on its old key long after the CRL changes.

@@ -26,7 +26,8 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
       config: { access: "read" },
       schema: {
         tags,
-        summary: "List hosts: filter by network, tag, enabled or text; sort; page with nextCursor",
+        summary:
+          "List hosts: filter by network, tag, enabled, text, switch or online (live session); sort; page with nextCursor",
         querystring: HostListQuerySchema,
         response: { 200: HostPageSchema, 400: ErrorResponseSchema },
       },

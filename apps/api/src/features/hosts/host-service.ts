@@ -119,7 +119,12 @@ async function reserve(context: NetworkContext, id: string, commonName: string, 
   for (const cidr of subnets) behindHosts.push({ hostId: id, commonName, subnet: requireSubnet("subnets", cidr) });
 }
 
-export function hostService(prisma: PrismaClient, authority: CertificateAuthority) {
+export function hostService(
+  prisma: PrismaClient,
+  authority: CertificateAuthority,
+  /** Writes the session reports still batched in memory, so the online filters read what agents said. */
+  flushSessions: () => Promise<void> = async () => undefined,
+) {
   async function requireUniqueName(tx: Tx, networkId: string, commonName: string) {
     const clash = await tx.host.findUnique({
       where: { networkId_commonName: { networkId, commonName } },
@@ -142,10 +147,15 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
       const limit = query.limit ?? 50;
       // Prisma hands `contains` to LIKE as is: % and _ in a search must mean themselves.
       const search = query.search?.replace(/[\\%_]/g, (c) => `\\${c}`);
+      if (query.switchId !== undefined || query.online !== undefined) await flushSessions();
+      const live = { disconnectedAt: null, ...(query.switchId ? { switchId: query.switchId } : {}) };
       const where: Prisma.HostWhereInput = {
         ...(query.networkId ? { networkId: query.networkId } : {}),
         ...(query.tag ? { tags: { has: query.tag } } : {}),
         ...(query.enabled !== undefined ? { enabled: query.enabled } : {}),
+        // Online is "has a live session" (newest wins, so at most one); with switchId, on that switch.
+        ...(query.switchId !== undefined || query.online === true ? { sessions: { some: live } } : {}),
+        ...(query.online === false ? { NOT: { sessions: { some: { disconnectedAt: null } } } } : {}),
         ...(search
           ? {
               OR: [
@@ -248,7 +258,7 @@ export function hostService(prisma: PrismaClient, authority: CertificateAuthorit
           action: "host.delete",
           targetType: "host",
           targetId: id,
-          summary: { commonName: row.commonName, address: row.address },
+          summary: { commonName: row.commonName, address: row.address, networkId: row.networkId },
         });
       });
     },

@@ -209,7 +209,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
           action: "switch.delete",
           targetType: "switch",
           targetId: id,
-          summary: { name: row.name },
+          summary: { name: row.name, networkId: row.networkId },
         });
       });
     },

@@ -12,6 +12,8 @@ export interface SessionStoreDeps {
   hostIdOf(networkId: string, commonName: string): string | undefined;
   /** Sessions of these hosts started or ended: their routes must be placed again. */
   onRoutesChanged(networkId: string, commonNames: string[]): void;
+  /** Every change of the session table as it happens (the live feed), before it is written. */
+  onChanges?(networkId: string, changes: readonly SessionChange[]): void;
   /** Session rows are written in batches this often. */
   flushMs: number;
 }
@@ -132,6 +134,7 @@ export class SessionStore {
       }
     }
     if (moved.length > 0) this.deps.onRoutesChanged(networkId, moved);
+    this.deps.onChanges?.(networkId, changes);
     this.timer ??= setTimeout(() => void this.flush(), this.deps.flushMs);
   }
 

@@ -1,0 +1,98 @@
+import { backboneLinkPaths, type LinkEndState } from "@switchboard/shared";
+import { ManagementClient } from "./management-client.ts";
+
+export interface LinkMonitorOptions {
+  readonly baseDir: string;
+  /** Every link's state, whenever one goes up or down or the set of links changes. */
+  readonly onChange: (links: LinkEndState[]) => void;
+  /** Longest wait between attempts to reach a link's management socket; default 5 s. */
+  readonly reconnectMaxMs?: number;
+}
+
+interface Watched {
+  readonly client: ManagementClient;
+  up: boolean;
+  since: string;
+}
+
+/** `<unix time>,<STATE>,...` as `state` replies and `>STATE:` notifications carry it. */
+function parseState(line: string): { up: boolean; since: string } | undefined {
+  const [time, name] = line.split(",");
+  if (!time || !/^[0-9]+$/.test(time) || !name) return undefined;
+  return { up: name === "CONNECTED", since: new Date(Number(time) * 1000).toISOString() };
+}
+
+/**
+ * Watches each backbone link's OpenVPN process through its management socket (every link config
+ * has one): a link end is up while its state is CONNECTED, which OpenVPN reaches once the TLS
+ * handshake with the peer is done, and leaves on ping-restart (RECONNECTING, then WAIT until the
+ * peer answers again). A process that is not running does not answer, so it counts as down. The
+ * same in managed and external mode: whoever runs the process, the socket is where the config says.
+ */
+export class LinkMonitor {
+  private readonly links = new Map<number, Watched>();
+
+  constructor(private readonly options: LinkMonitorOptions) {}
+
+  /** Watches exactly these links (peer offsets); the same list twice changes nothing. */
+  sync(peerOffsets: readonly number[]): void {
+    const wanted = new Set(peerOffsets);
+    let changed = false;
+    for (const [offset, link] of this.links) {
+      if (wanted.has(offset)) continue;
+      link.client.close();
+      this.links.delete(offset);
+      changed = true;
+    }
+    for (const offset of wanted) {
+      if (this.links.has(offset)) continue;
+      this.links.set(offset, this.watch(offset));
+      changed = true;
+    }
+    if (changed) this.report();
+  }
+
+  states(): LinkEndState[] {
+    return [...this.links]
+      .map(([peerOffset, link]) => ({ peerOffset, up: link.up, since: link.since }))
+      .sort((a, b) => a.peerOffset - b.peerOffset);
+  }
+
+  close(): void {
+    for (const link of this.links.values()) link.client.close();
+    this.links.clear();
+  }
+
+  private watch(peerOffset: number): Watched {
+    const client = new ManagementClient({
+      socketPath: backboneLinkPaths({ baseDir: this.options.baseDir }, peerOffset).managementSocket,
+      reconnectMaxMs: this.options.reconnectMaxMs ?? 5000,
+    });
+    const link: Watched = { client, up: false, since: new Date().toISOString() };
+    const set = (state: { up: boolean; since: string } | undefined) => {
+      if (!state || state.up === link.up || this.links.get(peerOffset) !== link) return;
+      link.up = state.up;
+      link.since = state.since;
+      this.report();
+    };
+    client.on("ready", () => {
+      // Notifications first, then the current state: a change in between is not missed, and the
+      // reply, being newer than any notification before it, wins.
+      client
+        .command("state on")
+        .then(() => client.command("state"))
+        .then((lines) => set(parseState(lines.at(-1) ?? "")))
+        .catch(() => undefined); // The connection dropped; "disconnected" follows and says down.
+    });
+    client.on("notification", (notification) => {
+      if (notification.type === "STATE") set(parseState(notification.text));
+    });
+    client.on("disconnected", () => set({ up: false, since: new Date().toISOString() }));
+    client.start();
+    return link;
+  }
+
+  private report(): void {
+    this.options.onChange(this.states());
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { backboneLinkPaths, type LinkEndState } from "@switchboard/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { LinkMonitor } from "../../src/openvpn/link-monitor.ts";
+import { type FakeManagement, startFakeManagement } from "../support/fake-management.ts";
+
+async function until(check: () => boolean, what: string, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A link's OpenVPN management socket, in the state `state` (as `state` replies and >STATE: notifies). */
+function fakeLink(baseDir: string, peerOffset: number, state: { name: string }) {
+  return startFakeManagement(
+    (command) => {
+      if (command === "state on") return "SUCCESS: real-time state notification set to ON\r\n";
+      if (command === "state") return `1795698533,${state.name},SUCCESS,10.200.200.1,192.0.2.2,1195,,\r\nEND\r\n`;
+      return "ERROR: unknown command\r\n";
+    },
+    { path: backboneLinkPaths({ baseDir }, peerOffset).managementSocket },
+  );
+}
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+function monitor() {
+  const baseDir = mkdtempSync(join(tmpdir(), "sb-links-"));
+  const reports: LinkEndState[][] = [];
+  const links = new LinkMonitor({ baseDir, onChange: (states) => reports.push(states), reconnectMaxMs: 50 });
+  cleanup.push(() => rmSync(baseDir, { recursive: true, force: true }));
+  cleanup.push(() => links.close());
+  const last = () => reports.at(-1)?.map((link) => [link.peerOffset, link.up]);
+  return { baseDir, links, reports, last };
+}
+
+describe("backbone link monitor (management sockets of the link processes)", () => {
+  it("reports a link down while its process does not answer, and up once it says CONNECTED", async () => {
+    const { baseDir, links, last } = monitor();
+    links.sync([2]);
+    expect(last()).toEqual([[2, false]]);
+    let fake: FakeManagement | undefined = await fakeLink(baseDir, 2, { name: "CONNECTED" });
+    cleanup.push(() => fake?.close());
+    await until(() => last()?.[0]?.[1] === true, "the link up");
+    expect(fake.received.slice(0, 2)).toEqual(["state on", "state"]);
+    expect(links.states()[0]?.since).toBe(new Date(1795698533 * 1000).toISOString());
+
+    // ping-restart: the peer stopped answering.
+    fake.send(">STATE:1795698600,RECONNECTING,ping-restart,,,,,\r\n");
+    await until(() => last()?.[0]?.[1] === false, "the link down after ping-restart");
+    fake.send(">STATE:1795698610,CONNECTED,SUCCESS,10.200.200.1,192.0.2.2,1195,,\r\n");
+    await until(() => last()?.[0]?.[1] === true, "the link up again");
+
+    // The process went away (crash, stop): its socket closes.
+    await fake.close();
+    fake = undefined;
+    await until(() => last()?.[0]?.[1] === false, "the link down when its process is gone");
+  });
+
+  it("reports a link that is up to begin with, but still waiting for its peer, as down", async () => {
+    const { baseDir, links, reports } = monitor();
+    const fake = await fakeLink(baseDir, 3, { name: "WAIT" });
+    cleanup.push(() => fake.close());
+    links.sync([3]);
+    await until(() => fake.received.includes("state"), "the state query");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reports.map((r) => r.map((link) => link.up))).toEqual([[false]]);
+  });
+
+  it("follows the links of the desired state: the same list twice reports nothing new", async () => {
+    const { links, reports, last } = monitor();
+    links.sync([2, 5]);
+    links.sync([5, 2]);
+    expect(reports).toHaveLength(1);
+    expect(last()).toEqual([
+      [2, false],
+      [5, false],
+    ]);
+    links.sync([5]);
+    expect(last()).toEqual([[5, false]]);
+    links.sync([]);
+    expect(last()).toEqual([]);
+  });
+});

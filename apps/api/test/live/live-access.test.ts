@@ -1,0 +1,117 @@
+import { hash } from "@node-rs/argon2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRawSocket } from "../../../agent/test/support/raw-socket.ts";
+import { apiClient } from "../support/api-client.ts";
+import { type LiveApi, startLiveApi } from "../support/live-api.ts";
+import { seedToken } from "../support/test-app.ts";
+import { bearer, liveUrl, openConsole } from "./live-console.ts";
+
+const PASSWORD = "correct horse battery staple";
+
+describe("the console's live feed: who may open it, and how it ends [pglite]", () => {
+  let live: LiveApi;
+  let viewer: string;
+  const origin = () => ({ origin: live.url });
+
+  beforeAll(async () => {
+    live = await startLiveApi("pglite", {}, { heartbeatMs: 150, recheckMs: 200 });
+    viewer = await seedToken(live.db, "viewer");
+  });
+  afterAll(() => live.close());
+
+  async function signIn(username: string) {
+    await live.db.prisma.user.create({
+      data: { username, role: "operator", passwordHash: await hash(PASSWORD, { algorithm: 2 }) },
+    });
+    const response = await live.app.inject({
+      method: "POST",
+      url: "/api/session",
+      payload: { username, password: PASSWORD },
+    });
+    expect(response.statusCode).toBe(201);
+    const cookie = `sb_session=${/sb_session=([^;]+)/.exec(String(response.headers["set-cookie"]))?.[1]}`;
+    return { cookie, csrf: response.json().csrfToken as string };
+  }
+
+  it("refuses the upgrade without credentials, or with a wrong token (401)", async () => {
+    await expect(openRawSocket(liveUrl(live), {})).rejects.toThrow(/401/);
+    await expect(openRawSocket(liveUrl(live), bearer(`sbt_${"x".repeat(43)}`))).rejects.toThrow(/401/);
+    await expect(openRawSocket(liveUrl(live), { cookie: "sb_session=not-a-session" })).rejects.toThrow(/401/);
+  });
+
+  it("refuses a page of another origin (403), and welcomes the console's own origin or a script without one", async () => {
+    await expect(openRawSocket(liveUrl(live), { ...bearer(viewer), origin: "https://evil.example" })).rejects.toThrow(
+      /403/,
+    );
+    await expect(openRawSocket(liveUrl(live), { ...bearer(viewer), origin: "null" })).rejects.toThrow(/403/);
+    for (const headers of [{ ...bearer(viewer), ...origin() }, bearer(viewer)]) {
+      const console = await openConsole(live, headers);
+      const welcome = await console.next("welcome");
+      expect(Math.abs(Date.parse(welcome.serverTime) - Date.now())).toBeLessThan(5000);
+      console.close();
+    }
+  });
+
+  it("takes the console's session cookie, and closes the feed when the user signs out", async () => {
+    const { cookie, csrf } = await signIn("olivia");
+    const console = await openConsole(live, { cookie, ...origin() });
+    await console.next("welcome");
+    const out = await live.app.inject({
+      method: "DELETE",
+      url: "/api/session",
+      headers: { cookie, "x-csrf-token": csrf },
+    });
+    expect(out.statusCode).toBe(204);
+    expect((await console.raw.waitClosed(1000)).code).toBe(4401);
+  });
+
+  it("closes the feed of a user who is disabled, and of a token that is revoked", async () => {
+    const { cookie } = await signIn("dan");
+    const user = await openConsole(live, { cookie, ...origin() });
+    const token = await openConsole(live, bearer(await seedToken(live.db, "viewer", "revoked-soon")));
+    await user.next("welcome");
+    await token.next("welcome");
+    const dan = await live.db.prisma.user.findUniqueOrThrow({ where: { username: "dan" } });
+    expect((await live.api.patch(`/api/users/${dan.id}`, { disabled: true })).status).toBe(200);
+    expect((await user.raw.waitClosed(1000)).code).toBe(4401);
+
+    // Revoked elsewhere (straight in the database, as another instance would): the timer finds it.
+    await live.db.prisma.apiToken.updateMany({ where: { name: "revoked-soon" }, data: { revokedAt: new Date() } });
+    expect((await token.raw.waitClosed(2000)).code).toBe(4401);
+  });
+
+  it("ignores a short text frame, closes on binary or oversized frames, and the API carries on", async () => {
+    const chatty = await openConsole(live, bearer(viewer));
+    await chatty.next("welcome");
+    chatty.raw.socket.send("not json at all");
+    chatty.raw.socket.send('{"type":"subscribe"}');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(chatty.raw.closed).toBeUndefined();
+
+    chatty.raw.socket.send(Buffer.from([0, 1, 2, 3]));
+    expect((await chatty.raw.waitClosed()).code).toBe(1003);
+
+    const flooding = await openConsole(live, bearer(viewer));
+    await flooding.next("welcome");
+    flooding.raw.socket.send("x".repeat(100_000));
+    expect((await flooding.raw.waitClosed()).code).toBe(1009);
+
+    expect((await apiClient(live.app, viewer).get("/api/networks")).status).toBe(200);
+    const after = await openConsole(live, bearer(viewer));
+    await after.next("welcome");
+    after.close();
+  });
+
+  it("drops a console that stops answering pings", async () => {
+    const deaf = await openRawSocket(liveUrl(live), bearer(viewer), { autoPong: false });
+    const closed = await deaf.waitClosed(3000);
+    expect(closed.code).toBe(1006);
+  });
+
+  it("keeps a console that answers pings open across many heartbeats", async () => {
+    const console = await openConsole(live, bearer(viewer));
+    await new Promise((resolve) => setTimeout(resolve, 600)); // four heartbeats
+    expect(console.raw.closed).toBeUndefined();
+    console.close();
+  });
+});
