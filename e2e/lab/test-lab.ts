@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { Lab, labMissing } from "./lab.ts";
 import { changePropagation } from "./scenarios/change-propagation.ts";
 import type { Figures, Scenario } from "./scenarios/context.ts";
@@ -48,10 +49,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** `--only 1,4` runs a subset (for working on one scenario); CI runs them all. */
+function selected(argv: readonly string[]): readonly Scenario[] {
+  const { values } = parseArgs({ args: [...argv], options: { only: { type: "string" } }, strict: true });
+  if (values.only === undefined) return SCENARIOS;
+  const numbers = values.only.split(",").map(Number);
+  if (numbers.some((n) => !Number.isInteger(n) || n < 1 || n > SCENARIOS.length)) {
+    throw new Error(`--only takes scenario numbers from 1 to ${SCENARIOS.length}, e.g. --only 1,4`);
+  }
+  return SCENARIOS.filter((_, i) => numbers.includes(i + 1));
+}
+
 async function main(): Promise<number> {
+  const scenarios = selected(process.argv.slice(2).filter((arg) => arg !== "--"));
   const missing = labMissing();
   if (missing) {
-    say(`lab: SKIPPED, ${SCENARIOS.length} scenarios not run: ${missing}`);
+    say(`lab: SKIPPED, ${scenarios.length} scenarios not run: ${missing}`);
     return 0;
   }
   const began = Date.now();
@@ -61,7 +74,8 @@ async function main(): Promise<number> {
   try {
     lab = await Lab.up({ switches: 2, hosts: 4, consolePort: 0, log: (line) => say(`  ${line}`) });
     say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})`);
-    for (const [i, scenario] of SCENARIOS.entries()) {
+    for (const scenario of scenarios) {
+      const i = SCENARIOS.indexOf(scenario);
       const started = Date.now();
       const current = lab;
       try {
@@ -80,7 +94,7 @@ async function main(): Promise<number> {
     say(`lab: could not start: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     if (lab) {
-      const keepLogs = passed < SCENARIOS.length;
+      const keepLogs = passed < scenarios.length;
       await lab.down({ keepLogs });
       if (keepLogs) say(`lab logs kept in ${lab.state.dir}`);
     }
@@ -92,9 +106,9 @@ async function main(): Promise<number> {
   const cleanMax = Math.max(0, ...figures.failover.filter((f) => f.kind === "clean stop").map((f) => f.seconds));
   say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);
   say(
-    `lab: ${passed}/${SCENARIOS.length} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`,
+    `lab: ${passed}/${scenarios.length} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`,
   );
-  return passed === SCENARIOS.length ? 0 : 1;
+  return passed === scenarios.length ? 0 : 1;
 }
 
 main().then(
