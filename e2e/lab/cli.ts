@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { downLab, Lab, labMissing } from "./lab.ts";
 import { listLabs } from "./state.ts";
@@ -35,6 +37,8 @@ async function up(args: string[]): Promise<void> {
     log: (line) => process.stdout.write(`lab: ${line}\n`),
   });
   const { state } = lab;
+  const built = existsSync(fileURLToPath(new URL("../../apps/web/dist/index.html", import.meta.url)));
+  if (!built) process.stdout.write("lab: the console is not built: run `pnpm build` (the API answers meanwhile)\n");
   process.stdout.write(
     [
       "",
