@@ -1,31 +1,60 @@
-import type { ReadinessResponse } from "@switchboard/shared";
-import { useEffect, useState } from "react";
-import { SetupPage } from "./setup-page.tsx";
+import { Center, Loader } from "@mantine/core";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router";
+import { onUnauthorized } from "./api/http.ts";
+import { sessionKeys, useLoginSession } from "./auth/session.ts";
+import { SetupPage } from "./auth/setup-page.tsx";
+import { SignInPage } from "./auth/sign-in-page.tsx";
+import { PasswordPage } from "./features/accounts/password-page.tsx";
+import { TokensPage } from "./features/accounts/tokens-page.tsx";
+import { UsersPage } from "./features/accounts/users-page.tsx";
+import { AuditPage } from "./features/audit/audit-page.tsx";
+import { CertificatesPage } from "./features/certificates/certificates-page.tsx";
+import { HostsPage } from "./features/hosts/hosts-page.tsx";
+import { NetworksPage } from "./features/networks/networks-page.tsx";
+import { OverviewPage } from "./features/overview/overview-page.tsx";
+import { SwitchPage } from "./features/switches/switch-page.tsx";
+import { SwitchesPage } from "./features/switches/switches-page.tsx";
+import { AppLayout } from "./layout/app-layout.tsx";
+import { NotFoundPage } from "./layout/not-found-page.tsx";
 
-/** Placeholder until the console issue lands: shows that the API and its database answer. */
 export function App() {
-  const [readiness, setReadiness] = useState<ReadinessResponse | "error" | undefined>();
+  const client = useQueryClient();
+  const location = useLocation();
+  const session = useLoginSession();
+
   useEffect(() => {
-    fetch("/readyz")
-      .then((response) => response.json() as Promise<ReadinessResponse>)
-      .then(setReadiness, () => setReadiness("error"));
-  }, []);
+    // A 401 on any request means the session is gone: back to the sign-in page.
+    onUnauthorized(() => client.setQueryData(sessionKeys.current, null));
+  }, [client]);
+
+  if (location.pathname === "/setup") return <SetupPage />;
+  if (session.isPending) {
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  if (!session.data) return <SignInPage />;
   return (
-    <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 640, margin: "4rem auto", padding: "0 1rem" }}>
-      <h1>Switchboard</h1>
-      <p>One private network across your hosting providers, on OpenVPN.</p>
-      <p data-testid="api-status">
-        API:{" "}
-        {readiness === undefined
-          ? "checking…"
-          : readiness === "error"
-            ? "not reachable"
-            : `${readiness.status} (${readiness.database.kind} database)`}
-      </p>
-      {window.location.pathname === "/setup" && <SetupPage />}
-      <p>
-        <a href="/api/docs">REST API documentation</a>
-      </p>
-    </main>
+    <Routes>
+      <Route element={<AppLayout session={session.data} />}>
+        <Route index element={<OverviewPage />} />
+        <Route path="networks" element={<NetworksPage />} />
+        <Route path="switches" element={<SwitchesPage />} />
+        <Route path="switches/:id" element={<SwitchPage />} />
+        <Route path="hosts" element={<HostsPage />} />
+        <Route path="certificates" element={<CertificatesPage />} />
+        <Route path="audit" element={<AuditPage />} />
+        <Route path="account" element={<Navigate to="/account/password" replace />} />
+        <Route path="account/password" element={<PasswordPage />} />
+        <Route path="account/users" element={<UsersPage />} />
+        <Route path="account/tokens" element={<TokensPage />} />
+        <Route path="sign-in" element={<Navigate to="/" replace />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
   );
 }

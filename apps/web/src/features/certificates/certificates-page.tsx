@@ -1,0 +1,166 @@
+import { Badge, Button, Group, Menu, SegmentedControl, Select, Table, Text } from "@mantine/core";
+import type { Certificate } from "@switchboard/shared";
+import { IconDownload } from "@tabler/icons-react";
+import { useMemo, useState } from "react";
+import { useCan } from "../../auth/session.ts";
+import { formatDate, formatRelative } from "../../components/format.ts";
+import { ListState } from "../../components/list-state.tsx";
+import { PageHeader } from "../../components/page-header.tsx";
+import { useNetworks } from "../networks/queries.ts";
+import { type CertificateFilter, useCertificatePages } from "./queries.ts";
+import { RevokeButton } from "./revoke-button.tsx";
+
+type View = "expiring" | "active" | "revoked" | "all";
+
+const VIEWS: Record<View, Omit<CertificateFilter, "networkId" | "kind">> = {
+  expiring: { expiringWithinDays: 30 },
+  active: { state: "active" },
+  revoked: { state: "revoked" },
+  all: { state: "all" },
+};
+
+export function CertificatesPage() {
+  const networks = useNetworks();
+  const canOperate = useCan("operate");
+  const [view, setView] = useState<View>("expiring");
+  const [networkId, setNetworkId] = useState<string | null>(null);
+  const [kind, setKind] = useState<string | null>(null);
+  const filter = useMemo<CertificateFilter>(
+    () => ({
+      ...VIEWS[view],
+      ...(networkId ? { networkId } : {}),
+      ...(kind ? { kind: kind as CertificateFilter["kind"] } : {}),
+    }),
+    [view, networkId, kind],
+  );
+  const pages = useCertificatePages(filter);
+  const items = useMemo(() => pages.data?.pages.flatMap((page) => page.items), [pages.data]);
+
+  return (
+    <>
+      <PageHeader
+        title="Certificates"
+        description="What each network's CA has issued: expiring soon, in force, revoked."
+        actions={
+          <Menu position="bottom-end">
+            <Menu.Target>
+              <Button variant="default" leftSection={<IconDownload size={16} />}>
+                Download CRL
+              </Button>
+            </Menu.Target>
+            <Menu.Dropdown>
+              {(networks.data ?? []).length === 0 && <Menu.Item disabled>No network yet</Menu.Item>}
+              {(networks.data ?? []).map((n) => (
+                <Menu.Item key={n.id} component="a" href={`/api/networks/${n.id}/crl`} download={`${n.name}-crl.pem`}>
+                  {n.name}
+                </Menu.Item>
+              ))}
+            </Menu.Dropdown>
+          </Menu>
+        }
+      />
+      <Group mb="md" align="flex-end">
+        <div>
+          <Text size="sm" fw={500} mb={2} id="cert-view-label">
+            Show
+          </Text>
+          <SegmentedControl
+            aria-labelledby="cert-view-label"
+            value={view}
+            onChange={(value) => setView(value as View)}
+            data={[
+              { value: "expiring", label: "Expiring within 30 days" },
+              { value: "active", label: "In force" },
+              { value: "revoked", label: "Revoked" },
+              { value: "all", label: "All" },
+            ]}
+          />
+        </div>
+        <Select
+          label="Network"
+          placeholder="All"
+          clearable
+          w={180}
+          data={(networks.data ?? []).map((n) => ({ value: n.id, label: n.name }))}
+          value={networkId}
+          onChange={setNetworkId}
+        />
+        <Select
+          label="Kind"
+          placeholder="All"
+          clearable
+          w={150}
+          data={[
+            { value: "client", label: "Host" },
+            { value: "server", label: "Switch" },
+            { value: "backbone", label: "Backbone" },
+            { value: "ca", label: "CA" },
+          ]}
+          value={kind}
+          onChange={setKind}
+        />
+      </Group>
+      <ListState query={{ ...pages, data: items }} what="certificates" isEmpty={(d) => d.length === 0}>
+        {(data) => (
+          <>
+            <Table striped highlightOnHover verticalSpacing="xs" data-testid="certificates-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Common name</Table.Th>
+                  <Table.Th>Kind</Table.Th>
+                  <Table.Th>Serial</Table.Th>
+                  <Table.Th>Valid until</Table.Th>
+                  <Table.Th>State</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.map((cert) => (
+                  <CertificateRow key={cert.id} cert={cert} canOperate={canOperate} />
+                ))}
+              </Table.Tbody>
+            </Table>
+            {pages.hasNextPage && (
+              <Group justify="center" mt="md">
+                <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
+                  Load more
+                </Button>
+              </Group>
+            )}
+          </>
+        )}
+      </ListState>
+    </>
+  );
+}
+
+function CertificateRow({ cert, canOperate }: { cert: Certificate; canOperate: boolean }) {
+  const expiresSoon = !cert.revokedAt && new Date(cert.notAfter).getTime() - Date.now() < 30 * 86_400_000;
+  return (
+    <Table.Tr data-cn={cert.commonName}>
+      <Table.Td fw={500}>{cert.commonName}</Table.Td>
+      <Table.Td>{cert.kind}</Table.Td>
+      <Table.Td ff="monospace">{cert.serial.slice(0, 16)}</Table.Td>
+      <Table.Td>
+        {formatDate(cert.notAfter)}{" "}
+        <Text span size="xs" c={expiresSoon ? "orange" : "dimmed"}>
+          ({formatRelative(cert.notAfter)})
+        </Text>
+      </Table.Td>
+      <Table.Td>
+        {cert.revokedAt ? (
+          <Badge color="red" variant="light" tt="none">
+            revoked {cert.revocationReason ? `(${cert.revocationReason})` : ""}
+          </Badge>
+        ) : (
+          <Badge color={expiresSoon ? "orange" : "green"} variant="light">
+            {expiresSoon ? "expiring" : "active"}
+          </Badge>
+        )}
+      </Table.Td>
+      <Table.Td>
+        {canOperate && !cert.revokedAt && cert.kind === "client" && <RevokeButton certificate={cert} />}
+      </Table.Td>
+    </Table.Tr>
+  );
+}

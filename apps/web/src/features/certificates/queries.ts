@@ -1,0 +1,50 @@
+import type { Certificate, CertificateListQuery, CertificatePage, RevocationReason } from "@switchboard/shared";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "../../api/http.ts";
+
+export type CertificateFilter = Omit<CertificateListQuery, "limit" | "cursor">;
+
+export const certificateKeys = {
+  all: ["certificates"] as const,
+  list: (filter: CertificateFilter) => ["certificates", "list", filter] as const,
+  ofHost: (hostId: string) => ["certificates", "host", hostId] as const,
+};
+
+export function useCertificatePages(filter: CertificateFilter) {
+  return useInfiniteQuery({
+    queryKey: certificateKeys.list(filter),
+    queryFn: ({ pageParam, signal }) =>
+      api.get<CertificatePage>("/api/certificates", { ...filter, limit: 100, cursor: pageParam }, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+}
+
+/** A host's certificates, newest first (the one in force, then the revoked ones). */
+export function useHostCertificates(hostId: string) {
+  return useQuery({
+    queryKey: certificateKeys.ofHost(hostId),
+    queryFn: async () => {
+      const page = await api.get<CertificatePage>("/api/certificates", { hostId, limit: 100 });
+      return [...page.items].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    },
+  });
+}
+
+export function useRevokeCertificate() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, reason }: { id: string; reason: RevocationReason }) =>
+      api.post<Certificate>(`/api/certificates/${id}/revoke`, { reason }),
+    onSuccess: () => client.invalidateQueries({ queryKey: certificateKeys.all }),
+  });
+}
+
+export const REVOCATION_REASONS: { value: RevocationReason; label: string }[] = [
+  { value: "unspecified", label: "Unspecified" },
+  { value: "keyCompromise", label: "Key compromise" },
+  { value: "affiliationChanged", label: "Affiliation changed" },
+  { value: "superseded", label: "Superseded" },
+  { value: "cessationOfOperation", label: "Cessation of operation" },
+  { value: "caCompromise", label: "CA compromise" },
+];

@@ -1,0 +1,157 @@
+import {
+  Alert,
+  Button,
+  Group,
+  MultiSelect,
+  NumberInput,
+  Select,
+  SimpleGrid,
+  Stack,
+  TagsInput,
+  Textarea,
+  TextInput,
+} from "@mantine/core";
+import { useForm } from "@mantine/form";
+import type { DataCipher, Network, NetworkCreate, NetworkUpdate } from "@switchboard/shared";
+import { useState } from "react";
+import { changedFields, optional, showApiErrors } from "../../components/form-fields.ts";
+import { useSaveNetwork } from "./queries.ts";
+
+const FIELDS = [
+  "name",
+  "dataSubnet",
+  "backboneSubnet",
+  "description",
+  "proto",
+  "port",
+  "keepaliveInterval",
+  "keepaliveTimeout",
+  "dataCiphers",
+  "pushRoutes",
+  "dnsServers",
+  "dnsDomain",
+];
+const CIPHERS: DataCipher[] = ["AES-256-GCM", "AES-128-GCM", "AES-192-GCM", "CHACHA20-POLY1305"];
+
+interface Values {
+  name: string;
+  dataSubnet: string;
+  backboneSubnet: string;
+  description: string;
+  proto: "udp" | "tcp";
+  port: number | string;
+  keepaliveInterval: number | string;
+  keepaliveTimeout: number | string;
+  dataCiphers: string[];
+  pushRoutes: string[];
+  dnsServers: string[];
+  dnsDomain: string;
+}
+
+function initial(network: Network | undefined): Values {
+  return {
+    name: network?.name ?? "",
+    dataSubnet: network?.dataSubnet ?? "",
+    backboneSubnet: network?.backboneSubnet ?? "",
+    description: network?.description ?? "",
+    proto: network?.proto ?? "udp",
+    port: network?.port ?? 1194,
+    keepaliveInterval: network?.keepaliveInterval ?? 10,
+    keepaliveTimeout: network?.keepaliveTimeout ?? 60,
+    dataCiphers: network?.dataCiphers ?? ["AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305"],
+    pushRoutes: network?.pushRoutes ?? [],
+    dnsServers: network?.dnsServers ?? [],
+    dnsDomain: network?.dnsDomain ?? "",
+  };
+}
+
+function toBody(values: Values): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    name: values.name.trim(),
+    dataSubnet: values.dataSubnet.trim(),
+    backboneSubnet: values.backboneSubnet.trim(),
+    description: values.description,
+    proto: values.proto,
+    port: num(values.port),
+    keepaliveInterval: num(values.keepaliveInterval),
+    keepaliveTimeout: num(values.keepaliveTimeout),
+    dataCiphers: values.dataCiphers,
+    pushRoutes: values.pushRoutes,
+    dnsServers: values.dnsServers,
+    dnsDomain: optional(values.dnsDomain) ?? null,
+  };
+  for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
+  return body;
+}
+
+const num = (value: number | string) => (typeof value === "number" ? value : value === "" ? undefined : Number(value));
+
+export function NetworkForm({ network, onDone }: { network?: Network; onDone: (saved: Network) => void }) {
+  const form = useForm<Values>({ initialValues: initial(network) });
+  const save = useSaveNetwork();
+  const [general, setGeneral] = useState<string>();
+
+  const submit = (values: Values) => {
+    setGeneral(undefined);
+    const body = toBody(values);
+    // An edit sends only what changed.
+    const sent = network ? changedFields(toBody(initial(network)), body) : body;
+    if (network && Object.keys(sent).length === 0) return onDone(network);
+    save.mutate(
+      { ...(network ? { id: network.id } : {}), body: sent as NetworkCreate | NetworkUpdate },
+      { onSuccess: onDone, onError: (error) => setGeneral(showApiErrors(form, error, FIELDS)) },
+    );
+  };
+
+  return (
+    <form onSubmit={form.onSubmit(submit)}>
+      <Stack>
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <TextInput label="Name" required placeholder="office-lan" {...form.getInputProps("name")} />
+          <TextInput label="Data subnet" required placeholder="10.100.100.0/24" {...form.getInputProps("dataSubnet")} />
+          <TextInput
+            label="Backbone subnet"
+            required
+            placeholder="10.200.200.0/24"
+            {...form.getInputProps("backboneSubnet")}
+          />
+        </SimpleGrid>
+        <Textarea label="Description" autosize minRows={1} {...form.getInputProps("description")} />
+        <SimpleGrid cols={{ base: 2, sm: 4 }}>
+          <Select
+            label="Protocol"
+            data={[
+              { value: "udp", label: "UDP" },
+              { value: "tcp", label: "TCP" },
+            ]}
+            allowDeselect={false}
+            {...form.getInputProps("proto")}
+          />
+          <NumberInput label="Port" min={1} max={65535} {...form.getInputProps("port")} />
+          <NumberInput label="Keepalive interval (s)" min={1} {...form.getInputProps("keepaliveInterval")} />
+          <NumberInput label="Keepalive timeout (s)" min={2} {...form.getInputProps("keepaliveTimeout")} />
+        </SimpleGrid>
+        <MultiSelect label="Data ciphers" data={CIPHERS} {...form.getInputProps("dataCiphers")} />
+        <TagsInput
+          label="Routes pushed to every host"
+          description="Subnets, e.g. 192.168.10.0/24; press Enter after each"
+          {...form.getInputProps("pushRoutes")}
+        />
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <TagsInput label="DNS servers" description="IPv4 addresses" {...form.getInputProps("dnsServers")} />
+          <TextInput label="DNS domain" placeholder="lan.example.com" {...form.getInputProps("dnsDomain")} />
+        </SimpleGrid>
+        {general && (
+          <Alert color="red" role="alert">
+            {general}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button type="submit" loading={save.isPending}>
+            {network ? "Save network" : "Create network"}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,51 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const hasChromium = existsSync(CHROMIUM);
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium with a fresh profile, 1280 px wide (the console's target width). */
+export async function launchChromium(viewport = { width: 1280, height: 860 }): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), "sb-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport,
+    acceptDownloads: true,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Says, once and visibly, why the browser tests do not run here. */
+export function reportMissingChromium(): void {
+  if (!hasChromium) {
+    process.stderr.write(
+      `\n*** Chromium not found at ${CHROMIUM}: the console's browser tests are SKIPPED (apt-get install -y chromium) ***\n\n`,
+    );
+  }
+}

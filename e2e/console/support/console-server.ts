@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ServerProcess, startServer } from "../../../apps/api/test/support/server-process.ts";
+
+const BUILT_CONSOLE = fileURLToPath(new URL("../../../apps/web/dist/index.html", import.meta.url));
+
+export const ADMIN = { username: "admin", password: "console password 1" };
+
+export interface ConsoleServer {
+  server: ServerProcess;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  /** Authorization header of an admin API token, for seeding data the way automation would. */
+  auth: Record<string, string>;
+  api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real API (apps/api/src/main.ts) in its own process on a free loopback port, with a fresh
+ * embedded database, serving the built console. The first administrator is created with the
+ * setup link it prints, as a person would.
+ */
+export async function startConsoleServer(): Promise<ConsoleServer> {
+  if (!existsSync(BUILT_CONSOLE)) throw new Error("apps/web/dist is missing: run `pnpm build` first");
+  const dataDir = mkdtempSync(join(tmpdir(), "sb-e2e-data-"));
+  const server = startServer({ DATA_DIR: dataDir });
+  const base = (await server.ready).replace(/\/$/, "");
+  try {
+    for (let i = 0; i < 200 && !server.output().stdout.includes("setup#token="); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const setupToken = /setup#token=(\S+)/.exec(server.output().stdout)?.[1];
+    if (!setupToken) throw new Error("the server printed no setup link");
+    const setup = await fetch(`${base}/api/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: setupToken, ...ADMIN }),
+    });
+    if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
+    const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const { csrfToken } = (await setup.json()) as { csrfToken: string };
+    const token = await fetch(`${base}/api/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, "x-csrf-token": csrfToken },
+      body: JSON.stringify({ name: "e2e seeding", role: "admin" }),
+    });
+    if (!token.ok) throw new Error(`token: ${token.status} ${await token.text()}`);
+    const auth = { authorization: `Bearer ${((await token.json()) as { token: string }).token}` };
+
+    const api = async <T>(method: string, path: string, body?: unknown, contentType = "application/json") => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...auth, ...(body === undefined ? {} : { "content-type": contentType }) },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    };
+    return {
+      server,
+      base,
+      auth,
+      api,
+      async stop() {
+        await server.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
