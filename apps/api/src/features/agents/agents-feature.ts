@@ -32,6 +32,8 @@ export interface AgentsOptions {
 /** Largest frame an agent may send: a route report or session snapshot of a big switch (set in app.ts). */
 export const MAX_AGENT_FRAME_BYTES = 32 * 1024 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** How long a revoked host's kick waits for the switches to acknowledge the new CRL. */
+const CRL_WAIT_MS = 10_000;
 
 /**
  * The composition root of the agent side of the API: enrollment, the channel, status, desired
@@ -160,9 +162,20 @@ export async function registerAgents(
         ...pki,
         revoke: async (...args: Parameters<T["revoke"]>) => {
           const certificate = await revoke(...args);
-          if (certificate.hostId && certificate.kind === "client") {
-            killSession(certificate.hostId, false).catch((error: unknown) =>
-              app.log.info({ err: error, hostId: certificate.hostId }, "no session to kill after revocation"),
+          const hostId = certificate.hostId;
+          if (hostId && certificate.kind === "client") {
+            // Kick the host only once every switch holds the new CRL: kicked earlier, it
+            // reconnects at once on the old list and keeps its session (seen in the lab).
+            const kick = async () => {
+              const network = await prisma.network.findUnique({
+                where: { id: certificate.networkId },
+                select: { revision: true },
+              });
+              if (network) await routes.appliedEverywhere(certificate.networkId, network.revision, CRL_WAIT_MS);
+              await killSession(hostId, false);
+            };
+            kick().catch((error: unknown) =>
+              app.log.info({ err: error, hostId }, "no session to kill after revocation"),
             );
           }
           return certificate;

@@ -35,6 +35,14 @@ interface Stream {
   /** The last state sent, without routes: those live in the network's RouteState. */
   sent: DesiredState | undefined;
   carried: [streamRevision: number, networkRevision: number][];
+  /** The network revision this agent last acknowledged on this stream. */
+  applied: number | null;
+}
+
+interface AppliedWaiter {
+  readonly networkId: string;
+  readonly revision: number;
+  readonly resolve: (everywhere: boolean) => void;
 }
 
 interface NetworkSync {
@@ -69,6 +77,7 @@ export class StateDispatcher {
   /** Whether the next tick must read network revisions (a change may have been made); session ticks need not. */
   private checkRevisions = true;
   private readonly poll: NodeJS.Timeout;
+  private waiters: AppliedWaiter[] = [];
 
   constructor(private readonly deps: DispatcherDeps) {
     this.poll = setInterval(() => this.poke(), deps.pollMs);
@@ -111,7 +120,7 @@ export class StateDispatcher {
       sync = { view: undefined, routes: new RouteState(), routesDirty: true, moved: new Set(), streams: new Map() };
       this.networks.set(networkId, sync);
     }
-    const stream: Stream = { link, revision: hello.revision ?? 0, sent: undefined, carried: [] };
+    const stream: Stream = { link, revision: hello.revision ?? 0, sent: undefined, carried: [], applied: null };
     sync.streams.set(switchId, stream);
     const target = sync;
     return this.enqueue(async () => {
@@ -127,6 +136,45 @@ export class StateDispatcher {
     if (sync?.streams.get(link.identity.switchId)?.link !== link) return;
     sync.streams.delete(link.identity.switchId);
     if (sync.streams.size === 0) this.networks.delete(link.identity.networkId);
+    this.wakeWaiters();
+  }
+
+  /**
+   * Resolves true once every switch of the network connected here has acknowledged `revision`
+   * (or a later one), false after `timeoutMs`. A change that must be in place before an action
+   * (a new CRL before a revoked host is kicked, so it cannot reconnect on the old list) waits here.
+   */
+  appliedEverywhere(networkId: string, revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.isApplied(networkId, revision)) return Promise.resolve(true);
+    this.poke();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter: AppliedWaiter = {
+        networkId,
+        revision,
+        resolve: (everywhere) => {
+          clearTimeout(timer);
+          resolve(everywhere);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private isApplied(networkId: string, revision: number): boolean {
+    const sync = this.networks.get(networkId);
+    if (!sync) return true;
+    return [...sync.streams.values()].every((stream) => stream.applied !== null && stream.applied >= revision);
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const done = this.waiters.filter((w) => this.isApplied(w.networkId, w.revision));
+    this.waiters = this.waiters.filter((w) => !done.includes(w));
+    for (const waiter of done) waiter.resolve(true);
   }
 
   /** An ack: record the network revision it reached; a resync request gets a full snapshot. */
@@ -143,6 +191,10 @@ export class StateDispatcher {
     const errors = ack.errors.map((e) => `${e.scope}${e.target ? ` ${e.target}` : ""}: ${e.message}`);
     const lastError = errors.length > 0 ? errors.slice(0, 20).join("; ").slice(0, 4000) : null;
     this.deps.status.applied(link.identity.switchId, networkRevision, lastError);
+    if (networkRevision !== null) {
+      stream.applied = Math.max(stream.applied ?? networkRevision, networkRevision);
+      this.wakeWaiters();
+    }
     if (!ack.resync) return Promise.resolve();
     return this.enqueue(async () => this.sendSnapshot(sync, stream));
   }
