@@ -12,6 +12,7 @@ import { UsersPage } from "./features/accounts/users-page.tsx";
 import { AuditPage } from "./features/audit/audit-page.tsx";
 import { CertificatesPage } from "./features/certificates/certificates-page.tsx";
 import { HostsPage } from "./features/hosts/hosts-page.tsx";
+import { NetworkPage } from "./features/networks/network-page.tsx";
 import { NetworksPage } from "./features/networks/networks-page.tsx";
 import { OverviewPage } from "./features/overview/overview-page.tsx";
 import { SwitchPage } from "./features/switches/switch-page.tsx";
@@ -43,6 +44,7 @@ export function App() {
       <Route element={<AppLayout session={session.data} />}>
         <Route index element={<OverviewPage />} />
         <Route path="networks" element={<NetworksPage />} />
+        <Route path="networks/:id" element={<NetworkPage />} />
         <Route path="switches" element={<SwitchesPage />} />
         <Route path="switches/:id" element={<SwitchPage />} />
         <Route path="hosts" element={<HostsPage />} />

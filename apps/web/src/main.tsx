@@ -10,6 +10,7 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError } from "./api/http.ts";
 import { App } from "./app.tsx";
+import { NOTIFY_MS } from "./components/confirm.tsx";
 import { theme } from "./theme.ts";
 
 const queryClient = new QueryClient({
@@ -31,7 +32,15 @@ createRoot(root).render(
     <MantineProvider theme={theme} defaultColorScheme="light">
       <QueryClientProvider client={queryClient}>
         <ModalsProvider>
-          <Notifications position="top-right" autoClose={3000} limit={3} />
+          {/* Bottom right, away from the page header's actions at the top right; each closes on its
+              own (hovering one holds only that one), errors stay a little longer (confirm.tsx). */}
+          <Notifications
+            position="bottom-right"
+            autoClose={NOTIFY_MS}
+            limit={3}
+            containerWidth={380}
+            pauseResetOnHover="notification"
+          />
           <BrowserRouter>
             <App />
           </BrowserRouter>

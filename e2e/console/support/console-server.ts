@@ -9,12 +9,18 @@ const BUILT_CONSOLE = fileURLToPath(new URL("../../../apps/web/dist/index.html",
 export const ADMIN = { username: "admin", password: "console password 1" };
 
 export interface ConsoleServer {
-  server: ServerProcess;
+  /** The running process (a new one after restart()). */
+  readonly server: ServerProcess;
   /** http://127.0.0.1:<port> */
   base: string;
   /** Authorization header of an admin API token, for seeding data the way automation would. */
   auth: Record<string, string>;
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  /**
+   * Stops the API process (SIGTERM, as a deploy would) and starts it again on the same port and
+   * database; `whileDown` runs in between. Resolves once the new process is up.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,7 +32,7 @@ export interface ConsoleServer {
 export async function startConsoleServer(): Promise<ConsoleServer> {
   if (!existsSync(BUILT_CONSOLE)) throw new Error("apps/web/dist is missing: run `pnpm build` first");
   const dataDir = mkdtempSync(join(tmpdir(), "sb-e2e-data-"));
-  const server = startServer({ DATA_DIR: dataDir });
+  let server = startServer({ DATA_DIR: dataDir });
   const base = (await server.ready).replace(/\/$/, "");
   try {
     for (let i = 0; i < 200 && !server.output().stdout.includes("setup#token="); i++) {
@@ -61,10 +67,19 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
       return (text ? JSON.parse(text) : undefined) as T;
     };
     return {
-      server,
+      get server() {
+        return server;
+      },
       base,
       auth,
       api,
+      async restart(whileDown) {
+        const code = await server.stop();
+        if (code !== 0) throw new Error(`the API exited with ${code} on SIGTERM: ${server.output().stderr}`);
+        await whileDown?.();
+        server = startServer({ DATA_DIR: dataDir, PORT: new URL(base).port });
+        await server.ready;
+      },
       async stop() {
         await server.stop();
         rmSync(dataDir, { recursive: true, force: true });

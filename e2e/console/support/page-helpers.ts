@@ -9,6 +9,21 @@ export const ARTIFACTS = fileURLToPath(new URL("../../artifacts/", import.meta.u
 /** Saves a full-page screenshot as e2e/artifacts/<name>.png (CI keeps the folder). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // A dialog or notification still fading in would be caught half-drawn: let finite transitions
+  // end first (spinners run forever, so they are left out; and never more than a second).
+  await page.evaluate(async () => {
+    // Two frames, so a transition that a state change has just asked for has begun.
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    await Promise.race([
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
+      new Promise((resolve) => setTimeout(resolve, 1000)),
+    ]);
+  });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
@@ -18,10 +33,10 @@ export function field(scope: Page | Locator, label: string): Locator {
   return scope.getByLabel(new RegExp(`^${escaped}\\s*\\*?$`));
 }
 
-export async function signIn(page: Page, base: string): Promise<void> {
+export async function signIn(page: Page, base: string, user: { username: string; password: string } = ADMIN) {
   await page.goto(`${base}/`);
-  await field(page, "Username").fill(ADMIN.username);
-  await field(page, "Password").fill(ADMIN.password);
+  await field(page, "Username").fill(user.username);
+  await field(page, "Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Overview" }).waitFor();
 }
@@ -44,4 +59,74 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByTestId("user-menu").click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+}
+
+/**
+ * A request made from the page with its session cookie and CSRF token, as a person poking at the
+ * API from the browser's console would: for checking that the API itself refuses what the
+ * console hides.
+ */
+export async function requestFromPage(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; message: string }> {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const session = (await (await fetch("/api/session")).json()) as { csrfToken: string };
+      const response = await fetch(path, {
+        method,
+        headers: {
+          "x-csrf-token": session.csrfToken,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {}
+      return { status: response.status, message };
+    },
+    { method, path, body },
+  );
+}
+
+/**
+ * What sits over `target` (a notification, a dialog's overlay) near any corner or its middle, named
+ * by tag and classes; null when every one of those points reaches the target itself.
+ */
+export async function coveredBy(target: Locator): Promise<string | null> {
+  return target.evaluate((element) => {
+    const r = element.getBoundingClientRect();
+    // Inset from the corners: a rounded button's very corner belongs to what is behind it.
+    const at = (fx: number, fy: number): [number, number] => [r.left + r.width * fx, r.top + r.height * fy];
+    const points = [at(0.15, 0.25), at(0.85, 0.25), at(0.15, 0.75), at(0.85, 0.75), at(0.5, 0.5)];
+    for (const [x, y] of points) {
+      const hit = document.elementFromPoint(x, y);
+      if (!hit) return `nothing at ${x},${y} (outside the window)`;
+      if (!element.contains(hit)) return `${hit.tagName.toLowerCase()}.${[...hit.classList].join(".")} at ${x},${y}`;
+    }
+    return null;
+  });
+}
+
+/** True when the two elements' boxes share any area (both must be visible). */
+export async function overlap(a: Locator, b: Locator): Promise<boolean> {
+  const [boxA, boxB] = [await a.boundingBox(), await b.boundingBox()];
+  if (!boxA || !boxB) throw new Error("overlap: both elements must be visible");
+  return (
+    boxA.x < boxB.x + boxB.width &&
+    boxB.x < boxA.x + boxA.width &&
+    boxA.y < boxB.y + boxB.height &&
+    boxB.y < boxA.y + boxA.height
+  );
 }

@@ -4,6 +4,11 @@ import { notifications } from "@mantine/notifications";
 import type { ReactNode } from "react";
 import { errorMessage } from "../api/http.ts";
 
+/** How long a notification stays: long enough to read, short enough not to sit over the page. */
+export const NOTIFY_MS = 4000;
+/** An error has more to read (the API's message); it still goes on its own. */
+export const NOTIFY_ERROR_MS = 8000;
+
 /** Every destructive action goes through here: a modal that names what will happen, then the action. */
 export function confirmDanger(options: {
   title: string;
@@ -20,19 +25,18 @@ export function confirmDanger(options: {
     onConfirm: () => {
       options.onConfirm().then(
         () => {
-          if (options.done) notifications.show({ color: "green", message: options.done });
+          if (options.done) notifyDone(options.done);
         },
-        (error) =>
-          notifications.show({ color: "red", title: `${options.confirmLabel} failed`, message: errorMessage(error) }),
+        (error) => notifyError(`${options.confirmLabel} failed`, error),
       );
     },
   });
 }
 
 export function notifyError(title: string, error: unknown) {
-  notifications.show({ color: "red", title, message: errorMessage(error) });
+  notifications.show({ color: "red", title, message: errorMessage(error), autoClose: NOTIFY_ERROR_MS });
 }
 
 export function notifyDone(message: string) {
-  notifications.show({ color: "green", message });
+  notifications.show({ color: "green", message, autoClose: NOTIFY_MS });
 }

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Menu, SegmentedControl, Select, Table, Text } from "@mantine/core";
 import type { Certificate } from "@switchboard/shared";
-import { IconDownload } from "@tabler/icons-react";
+import { IconDownload, IconRefresh } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { useCan } from "../../auth/session.ts";
 import { formatDate, formatRelative } from "../../components/format.ts";
@@ -8,6 +8,7 @@ import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { useNetworks } from "../networks/queries.ts";
 import { type CertificateFilter, useCertificatePages } from "./queries.ts";
+import { RenewCertificateModal } from "./renew-modal.tsx";
 import { RevokeButton } from "./revoke-button.tsx";
 
 type View = "expiring" | "active" | "revoked" | "all";
@@ -25,6 +26,8 @@ export function CertificatesPage() {
   const [view, setView] = useState<View>("expiring");
   const [networkId, setNetworkId] = useState<string | null>(null);
   const [kind, setKind] = useState<string | null>(null);
+  // Here rather than in the row: the dialog stays open (with the API's answer) if the list refetches.
+  const [renewing, setRenewing] = useState<Certificate>();
   const filter = useMemo<CertificateFilter>(
     () => ({
       ...VIEWS[view],
@@ -111,12 +114,14 @@ export function CertificatesPage() {
                   <Table.Th>Serial</Table.Th>
                   <Table.Th>Valid until</Table.Th>
                   <Table.Th>State</Table.Th>
-                  <Table.Th />
+                  <Table.Th>
+                    <span className="visually-hidden">Actions</span>
+                  </Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {data.map((cert) => (
-                  <CertificateRow key={cert.id} cert={cert} canOperate={canOperate} />
+                  <CertificateRow key={cert.id} cert={cert} canOperate={canOperate} onRenew={setRenewing} />
                 ))}
               </Table.Tbody>
             </Table>
@@ -130,11 +135,20 @@ export function CertificatesPage() {
           </>
         )}
       </ListState>
+      <RenewCertificateModal certificate={renewing} onClose={() => setRenewing(undefined)} />
     </>
   );
 }
 
-function CertificateRow({ cert, canOperate }: { cert: Certificate; canOperate: boolean }) {
+function CertificateRow({
+  cert,
+  canOperate,
+  onRenew,
+}: {
+  cert: Certificate;
+  canOperate: boolean;
+  onRenew: (cert: Certificate) => void;
+}) {
   const expiresSoon = !cert.revokedAt && new Date(cert.notAfter).getTime() - Date.now() < 30 * 86_400_000;
   return (
     <Table.Tr data-cn={cert.commonName}>
@@ -149,17 +163,30 @@ function CertificateRow({ cert, canOperate }: { cert: Certificate; canOperate: b
       </Table.Td>
       <Table.Td>
         {cert.revokedAt ? (
-          <Badge color="red" variant="light" tt="none">
+          <Badge color="red" variant="light" tt="none" miw="max-content">
             revoked {cert.revocationReason ? `(${cert.revocationReason})` : ""}
           </Badge>
         ) : (
-          <Badge color={expiresSoon ? "orange" : "green"} variant="light">
+          <Badge color={expiresSoon ? "orange" : "green"} variant="light" miw="max-content">
             {expiresSoon ? "expiring" : "active"}
           </Badge>
         )}
       </Table.Td>
       <Table.Td>
-        {canOperate && !cert.revokedAt && cert.kind === "client" && <RevokeButton certificate={cert} />}
+        {canOperate && !cert.revokedAt && cert.kind !== "ca" && (
+          <Group gap="xs" justify="flex-end" wrap="nowrap">
+            <Button
+              size="xs"
+              variant="default"
+              leftSection={<IconRefresh size={14} />}
+              onClick={() => onRenew(cert)}
+              aria-label={`Renew the certificate of ${cert.commonName}`}
+            >
+              Renew
+            </Button>
+            {cert.kind === "client" && <RevokeButton certificate={cert} />}
+          </Group>
+        )}
       </Table.Td>
     </Table.Tr>
   );

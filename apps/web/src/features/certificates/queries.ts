@@ -1,4 +1,10 @@
-import type { Certificate, CertificateListQuery, CertificatePage, RevocationReason } from "@switchboard/shared";
+import type {
+  Certificate,
+  CertificateListQuery,
+  CertificatePage,
+  IssueBody,
+  RevocationReason,
+} from "@switchboard/shared";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/http.ts";
 
@@ -36,6 +42,16 @@ export function useRevokeCertificate() {
   return useMutation({
     mutationFn: ({ id, reason }: { id: string; reason: RevocationReason }) =>
       api.post<Certificate>(`/api/certificates/${id}/revoke`, { reason }),
+    onSuccess: () => client.invalidateQueries({ queryKey: certificateKeys.all }),
+  });
+}
+
+/** A fresh certificate for the same holder; the API revokes the old one as superseded. */
+export function useRenewCertificate() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: IssueBody }) =>
+      api.post<Certificate>(`/api/certificates/${id}/renew`, body),
     onSuccess: () => client.invalidateQueries({ queryKey: certificateKeys.all }),
   });
 }

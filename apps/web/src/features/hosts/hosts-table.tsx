@@ -31,7 +31,16 @@ const WIDTHS: Record<string, number | undefined> = {
  * The hosts table: sorting by TanStack Table, rendering by TanStack Virtual (only the rows in
  * view exist in the DOM), so 10,000 hosts stay quick. Filtering happens before, in host-rows.ts.
  */
-export function HostsTable({ rows, onOpen }: { rows: readonly HostRow[]; onOpen: (id: string) => void }) {
+export function HostsTable({
+  rows,
+  onOpen,
+  height,
+}: {
+  rows: readonly HostRow[];
+  onOpen: (id: string) => void;
+  /** CSS height of the scrolling area; by default it fills the window below the hosts page's filters. */
+  height?: string;
+}) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const onOpenRef = useRef(onOpen);
   onOpenRef.current = onOpen;
@@ -127,7 +136,7 @@ export function HostsTable({ rows, onOpen }: { rows: readonly HostRow[]; onOpen:
     <div
       ref={scrollRef}
       className="hosts-scroll"
-      style={{ height: "calc(100vh - 260px)", minHeight: 320 }}
+      style={height ? { height } : { height: "calc(100vh - 260px)", minHeight: 320 }}
       data-testid="hosts-scroll"
     >
       <table

@@ -54,7 +54,9 @@ export function NetworksPage() {
               {data.map((network) => (
                 <Table.Tr key={network.id}>
                   <Table.Td>
-                    <Text fw={500}>{network.name}</Text>
+                    <Anchor component={Link} to={`/networks/${network.id}`} fw={500}>
+                      {network.name}
+                    </Anchor>
                     {network.description && (
                       <Text size="xs" c="dimmed" lineClamp={1}>
                         {network.description}

@@ -38,6 +38,15 @@ export function useSaveNetwork() {
   });
 }
 
+/** A new tls-crypt key: the network's revision moves on and every profile must be downloaded again. */
+export function useRotateTlsCrypt() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<void>(`/api/networks/${id}/tls-crypt/rotate`),
+    onSuccess: () => client.invalidateQueries({ queryKey: networkKeys.all }),
+  });
+}
+
 export function useDeleteNetwork() {
   const client = useQueryClient();
   return useMutation({
