@@ -119,7 +119,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   registerLive(app, { prisma, bus: live, sessions, ...(options.live ? { settings: options.live } : {}) });
   networkRoutes(app, networkService(prisma, authority));
   switchRoutes(app, switchService(prisma, authority));
-  hostRoutes(app, hostService(prisma, authority, agents.flushSessions));
+  hostRoutes(app, hostService(prisma, options.db.sql, authority, agents.flushSessions));
   configRoutes(app, configService(prisma));
   let setupToken = options.setupToken;
   accountsRoutes(

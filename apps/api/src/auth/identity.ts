@@ -29,23 +29,53 @@ declare module "fastify" {
 
 /**
  * Recently verified API tokens, so automation does not pay a database round trip per request.
- * Entries live a few seconds; revoking a token clears the cache at once in this process (other
- * API instances see the revocation within TOKEN_CACHE_MS).
+ * An entry lives TOKEN_CACHE_MS from its last verification; in the second half of that it is
+ * verified again in the background, so a busy client never waits for the database, and requests
+ * that miss together share one lookup. Revoking a token clears the cache at once in this process
+ * (other API instances see the revocation within TOKEN_CACHE_MS, as an entry is never served
+ * past that without a fresh verification).
  */
 export const TOKEN_CACHE_MS = 5_000;
+type TokenLookup = () => Promise<{ identity: Identity; expiresAt: Date | null }>;
 export class TokenCache {
   private readonly entries = new Map<string, { identity: Identity; expiresAt: Date | null; until: number }>();
-  get(hash: string, now: number) {
+  private readonly pending = new Map<string, Promise<Identity>>();
+  /** Bumped by clear(): a lookup that started before a revocation must not put its answer back. */
+  private generation = 0;
+
+  resolve(hash: string, now: number, lookup: TokenLookup): Promise<Identity> {
     const entry = this.entries.get(hash);
-    if (!entry || entry.until < now || (entry.expiresAt && entry.expiresAt.getTime() <= now)) return undefined;
-    return entry.identity;
+    if (!entry || entry.until <= now || (entry.expiresAt && entry.expiresAt.getTime() <= now)) {
+      return this.load(hash, now, lookup);
+    }
+    if (now >= entry.until - TOKEN_CACHE_MS / 2) {
+      // A failed re-check (revoked, expired, database down) drops the entry: the next request looks it up itself.
+      this.load(hash, now, lookup).catch(() => this.entries.delete(hash));
+    }
+    return Promise.resolve(entry.identity);
   }
-  set(hash: string, identity: Identity, expiresAt: Date | null, now: number) {
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(hash, { identity, expiresAt, until: now + TOKEN_CACHE_MS });
-  }
+
   clear() {
+    this.generation++;
     this.entries.clear();
+  }
+
+  private load(hash: string, now: number, lookup: TokenLookup): Promise<Identity> {
+    let loading = this.pending.get(hash);
+    if (!loading) {
+      const generation = this.generation;
+      loading = lookup()
+        .then(({ identity, expiresAt }) => {
+          if (generation === this.generation) {
+            if (this.entries.size > 10_000) this.entries.clear();
+            this.entries.set(hash, { identity, expiresAt, until: now + TOKEN_CACHE_MS });
+          }
+          return identity;
+        })
+        .finally(() => this.pending.delete(hash));
+      this.pending.set(hash, loading);
+    }
+    return loading;
   }
 }
 
@@ -67,24 +97,23 @@ export async function identify(
     const match = /^Bearer (sbt_[A-Za-z0-9_-]{20,100})$/.exec(authorization);
     if (!match?.[1]) throw new HttpError(401, "authorization header must be `Bearer sbt_...`");
     const tokenHash = hashSecret(match[1]);
-    const cached = tokens.get(tokenHash, now.getTime());
-    if (cached) return cached;
-    const token = await prisma.apiToken.findUnique({ where: { tokenHash } });
-    if (!token || token.revokedAt) throw new HttpError(401, "this API token is unknown or revoked");
-    if (token.expiresAt && token.expiresAt <= now)
-      throw new HttpError(401, `this API token expired on ${token.expiresAt.toISOString()}`);
-    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
-    }
-    const identity: Identity = {
-      kind: "token",
-      id: token.id,
-      userId: token.userId,
-      name: `token:${token.name}`,
-      role: token.role,
-    };
-    tokens.set(tokenHash, identity, token.expiresAt, now.getTime());
-    return identity;
+    return tokens.resolve(tokenHash, now.getTime(), async () => {
+      const token = await prisma.apiToken.findUnique({ where: { tokenHash } });
+      if (!token || token.revokedAt) throw new HttpError(401, "this API token is unknown or revoked");
+      if (token.expiresAt && token.expiresAt <= now)
+        throw new HttpError(401, `this API token expired on ${token.expiresAt.toISOString()}`);
+      if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+        await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+      }
+      const identity: Identity = {
+        kind: "token",
+        id: token.id,
+        userId: token.userId,
+        name: `token:${token.name}`,
+        role: token.role,
+      };
+      return { identity, expiresAt: token.expiresAt };
+    });
   }
 
   const cookie = request.cookies[SESSION_COOKIE];

@@ -2,6 +2,7 @@ import { access, constants, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { describeDatabaseUrl } from "../config.ts";
@@ -10,6 +11,7 @@ import { errorCode, StartupError } from "../startup-error.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { type MigrationResult, migrate, readMigrations } from "./migrator.ts";
 import { pgliteAdapter } from "./pglite-bytes-fix.ts";
+import { type SqlReader, type Statement, statementName } from "./sql-reader.ts";
 import type { SqlSession } from "./sql-session.ts";
 
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../../../prisma/migrations", import.meta.url));
@@ -22,6 +24,8 @@ export type DatabaseTarget =
 export interface Database {
   kind: "postgres" | "pglite";
   prisma: PrismaClient;
+  /** Plain SQL reads on the same connections as `prisma`. */
+  sql: SqlReader;
   migrations: MigrationResult;
   /** Round trip to the database; rejects when it does not answer within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<number>;
@@ -53,9 +57,22 @@ async function openPostgres(url: string, migrations: Awaited<ReturnType<typeof r
   } finally {
     await client.end().catch(() => {});
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, connectionTimeoutMillis: 5000 }) });
-  return wrap("postgres", prisma, result, async () => {});
+  // One pool for Prisma and the plain SQL reads, so both count against the same connection limit.
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
+  // A pooled connection the server drops while idle is replaced on next use; unheard, it would end the process.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const sql: SqlReader = {
+    async query<Row>({ text, params, reusePlan }: Statement) {
+      const name = reusePlan ? statementName(text) : undefined;
+      return (await pool.query({ ...(name ? { name } : {}), text, values: params })).rows as Row[];
+    },
+  };
+  return wrap("postgres", prisma, sql, result, () => pool.end());
 }
+
+/** Extensions the migrations create (schema.prisma lists them); a server has them built in, PGlite loads them. */
+const extensions = { pg_trgm };
 
 async function openPglite(
   target: { dataDir: string } | { inMemory: true },
@@ -69,7 +86,7 @@ async function openPglite(
     try {
       await mkdir(folder, { recursive: true });
       await access(folder, constants.R_OK | constants.W_OK);
-      pglite = await PGlite.create(folder);
+      pglite = await PGlite.create(folder, { extensions });
     } catch (error) {
       release();
       throw new StartupError(
@@ -77,18 +94,26 @@ async function openPglite(
       );
     }
   } else {
-    pglite = await PGlite.create();
+    pglite = await PGlite.create({ extensions });
   }
   let result: MigrationResult;
   try {
     result = await migrate(pgliteSession(pglite), migrations);
+    // PGlite runs no autovacuum, so nothing else keeps the planner's statistics (and the search
+    // indexes' pending lists) current.
+    await pglite.exec("VACUUM (ANALYZE)");
   } catch (error) {
     await pglite.close();
     release();
     throw error;
   }
   const prisma = new PrismaClient({ adapter: pgliteAdapter(pglite) });
-  return wrap("pglite", prisma, result, async () => {
+  const sql: SqlReader = {
+    async query<Row>({ text, params }: Statement) {
+      return (await pglite.query<Row>(text, params)).rows;
+    },
+  };
+  return wrap("pglite", prisma, sql, result, async () => {
     await pglite.close();
     release();
   });
@@ -97,6 +122,7 @@ async function openPglite(
 function wrap(
   kind: Database["kind"],
   prisma: PrismaClient,
+  sql: SqlReader,
   migrations: MigrationResult,
   closeEngine: () => Promise<void>,
 ): Database {
@@ -104,6 +130,7 @@ function wrap(
   return {
     kind,
     prisma,
+    sql,
     migrations,
     async ping(timeoutMs = 2000) {
       const started = performance.now();

@@ -251,4 +251,54 @@ describeEachDatabase("hosts API", (kind: DatabaseKind) => {
     expect(unknownColumn.status).toBe(400);
     expect(unknownColumn.body.message).toContain('has an unknown column "password"');
   });
+
+  it("pages every sort and order through hosts imported together, each host exactly once", async () => {
+    const net = await network("10.158.0.0/24");
+    // One import shares one createdAt: only the id tells these hosts apart in that order.
+    const hosts = Array.from({ length: 23 }, (_, i) => ({
+      commonName: `page-${String((i * 7) % 23).padStart(2, "0")}`,
+      tags: i % 3 === 0 ? ["third"] : [],
+    }));
+    expect((await api.post("/api/hosts/import", { networkId: net.id, hosts })).status).toBe(201);
+    const all = (await api.get(`/api/hosts?networkId=${net.id}&limit=500`)).body.items as { id: string }[];
+    expect(all).toHaveLength(23);
+    for (const sort of ["commonName", "address", "createdAt"]) {
+      for (const order of ["asc", "desc"]) {
+        for (const filter of ["", "&tag=third", "&search=page-1", "&enabled=true"]) {
+          const base = `/api/hosts?networkId=${net.id}&limit=4&sort=${sort}&order=${order}${filter}`;
+          const seen: string[] = [];
+          for (let url = base; ; ) {
+            const page = await api.get(url);
+            expect(page.status).toBe(200);
+            seen.push(...page.body.items.map((h: { id: string }) => h.id));
+            if (!page.body.nextCursor) break;
+            url = `${base}&cursor=${page.body.nextCursor}`;
+          }
+          const whole = (await api.get(`${base.replace("limit=4", "limit=500")}`)).body.items;
+          expect(seen, `${sort} ${order} ${filter}`).toEqual(whole.map((h: { id: string }) => h.id));
+          expect(new Set(seen).size, `${sort} ${order} ${filter}`).toBe(seen.length);
+        }
+      }
+    }
+    const byDate = (await api.get(`/api/hosts?networkId=${net.id}&limit=500&sort=createdAt`)).body.items;
+    const ids = byDate.map((h: { id: string }) => h.id);
+    expect(ids).toEqual([...ids].sort());
+  });
+
+  it("answers 400 for a cursor whose value or id cannot be one this API returned", async () => {
+    const net = await network("10.159.0.0/24");
+    const cursor = (value: string, id: string) => Buffer.from(JSON.stringify([value, id])).toString("base64url");
+    const someId = "00000000-0000-4000-8000-000000000000";
+    for (const [sort, bad] of [
+      ["address", cursor("host-1", someId)],
+      ["createdAt", cursor("yesterday", someId)],
+      ["commonName", cursor("web-1", "not-a-uuid")],
+    ] as const) {
+      const response = await api.get(`/api/hosts?networkId=${net.id}&sort=${sort}&cursor=${bad}`);
+      expect(response.status, sort).toBe(400);
+      expect(response.body.message).toBe("querystring.cursor is not a cursor this API returned");
+    }
+    const fine = await api.get(`/api/hosts?networkId=${net.id}&sort=address&cursor=${cursor("10.159.0.30", someId)}`);
+    expect(fine.status).toBe(200);
+  });
 });

@@ -12,7 +12,7 @@ import type {
 } from "@switchboard/shared";
 import { type Identity, type SessionSettings, TOKEN_PREFIX, type TokenCache } from "../../auth/identity.ts";
 import { hashSecret, newSecret, sameSecret } from "../../auth/secrets.ts";
-import { inTransaction } from "../../db/transactions.ts";
+import { afterCommit, inTransaction } from "../../db/transactions.ts";
 import type { ApiToken as ApiTokenRow, PrismaClient, User as UserRow } from "../../generated/prisma/client.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
@@ -302,6 +302,8 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
         if (row.revokedAt) throw conflict("token", "is already revoked");
         const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
         tokenCache.clear();
+        // Again once committed: a lookup that ran in between still read the token as valid.
+        afterCommit(tx, () => tokenCache.clear());
         await recordAudit(tx, audit, {
           action: "token.revoke",
           targetType: "api-token",

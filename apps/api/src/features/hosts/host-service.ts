@@ -8,6 +8,7 @@ import {
   overlaps,
   type Subnet4,
 } from "@switchboard/shared";
+import type { SqlReader } from "../../db/sql-reader.ts";
 import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
@@ -18,6 +19,7 @@ import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
+import { type HostListRow, hostListStatement } from "./host-list-sql.ts";
 
 export function toHost(row: HostRow): Host {
   return {
@@ -121,6 +123,8 @@ async function reserve(context: NetworkContext, id: string, commonName: string, 
 
 export function hostService(
   prisma: PrismaClient,
+  /** The list reads through plain SQL on the same connections (host-list-sql.ts says why). */
+  sql: SqlReader,
   authority: CertificateAuthority,
   /** Writes the session reports still batched in memory, so the online filters read what agents said. */
   flushSessions: () => Promise<void> = async () => undefined,
@@ -142,52 +146,16 @@ export function hostService(
 
   return {
     async list(query: HostListQuery): Promise<HostPage> {
-      const sort = query.sort ?? "commonName";
-      const order = query.order ?? "asc";
-      const limit = query.limit ?? 50;
-      // Prisma hands `contains` to LIKE as is: % and _ in a search must mean themselves.
-      const search = query.search?.replace(/[\\%_]/g, (c) => `\\${c}`);
       if (query.switchId !== undefined || query.online !== undefined) await flushSessions();
-      const live = { disconnectedAt: null, ...(query.switchId ? { switchId: query.switchId } : {}) };
-      const where: Prisma.HostWhereInput = {
-        ...(query.networkId ? { networkId: query.networkId } : {}),
-        ...(query.tag ? { tags: { has: query.tag } } : {}),
-        ...(query.enabled !== undefined ? { enabled: query.enabled } : {}),
-        // Online is "has a live session" (newest wins, so at most one); with switchId, on that switch.
-        ...(query.switchId !== undefined || query.online === true ? { sessions: { some: live } } : {}),
-        ...(query.online === false ? { NOT: { sessions: { some: { disconnectedAt: null } } } } : {}),
-        ...(search
-          ? {
-              OR: [
-                { commonName: { contains: search, mode: "insensitive" } },
-                { description: { contains: search, mode: "insensitive" } },
-                ...(/^[\d.]+$/.test(search) ? [{ address: { startsWith: search } }] : []),
-              ],
-            }
-          : {}),
-      };
-      const andCursor: Prisma.HostWhereInput[] = [];
-      if (query.cursor) {
-        const cursor = decodeCursor(query.cursor);
-        const value = sort === "createdAt" ? new Date(cursor.value) : cursor.value;
-        const after = order === "asc" ? "gt" : "lt";
-        andCursor.push({ OR: [{ [sort]: { [after]: value } }, { [sort]: value, id: { [after]: cursor.id } }] });
-      }
-      const rows = await prisma.host.findMany({
-        where: { ...where, AND: andCursor },
-        orderBy: [{ [sort]: order }, { id: order }],
-        take: limit + 1,
-      });
-      const page = rows.slice(0, limit);
+      const statement = hostListStatement(query, query.cursor ? decodeCursor(query.cursor) : undefined);
+      const rows = await sql.query<HostListRow>(statement);
+      const page = rows.length < statement.take ? rows : rows.slice(0, statement.take - 1);
       const last = page.at(-1);
       const nextCursor =
-        rows.length > limit && last
-          ? encodeCursor({
-              value: sort === "createdAt" ? last.createdAt.toISOString() : String(last[sort]),
-              id: last.id,
-            })
+        rows.length === statement.take && last
+          ? encodeCursor({ value: last[query.sort ?? "commonName"], id: last.id })
           : null;
-      return { items: page.map(toHost), nextCursor };
+      return { items: page, nextCursor };
     },
 
     async get(id: string): Promise<Host> {
@@ -265,7 +233,7 @@ export function hostService(
 
     /** All rows or none: every row is checked against the network and the rows before it. */
     async import(input: HostImport, audit: AuditContext): Promise<Host[]> {
-      return inTransaction(prisma, async (tx) => {
+      const hosts = await inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
         );
@@ -305,6 +273,11 @@ export function hostService(
         });
         return created.map(toHost);
       });
+      // Thousands of new rows leave the planner's statistics and the search indexes' pending lists
+      // behind until autovacuum comes by (PGlite has none): meanwhile the list would sort the whole
+      // network for every page, and the search would read every host.
+      await prisma.$executeRawUnsafe('VACUUM (ANALYZE) "Host"').catch(() => undefined);
+      return hosts;
     },
   };
 }
