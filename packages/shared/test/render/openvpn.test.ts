@@ -1,5 +1,14 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -165,13 +174,21 @@ function onLoopback(fixture: Fixture): RenderSwitch[] {
   return fixture.switches.map((sw, i) => ({ ...sw, endpointHost: `127.0.0.${i + 1}` }));
 }
 
+/**
+ * Concurrent link tests install the same switch at once: write beside and rename, so an OpenVPN
+ * starting meanwhile never reads a truncated file (it did: "PEM routines::no start line").
+ */
+function writeAtomically(path: string, content: string | Buffer, mode: number): void {
+  const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(temp, content, { mode });
+  chmodSync(temp, mode);
+  renameSync(temp, path);
+}
+
 function installSwitch(fixture: Fixture, sw: RenderSwitch, pki: string, backbone = `backbone-${sw.id}`): RenderPaths {
   const paths = switchPaths(join(root, fixture.name, backbone === `backbone-${sw.id}` ? sw.name : backbone));
   mkdirSync(paths.ccdDir, { recursive: true });
-  const copy = (from: string, to: string) => {
-    writeFileSync(to, readFileSync(join(pki, from)));
-    chmodSync(to, 0o600);
-  };
+  const copy = (from: string, to: string) => writeAtomically(to, readFileSync(join(pki, from)), 0o600);
   copy("ca.crt", paths.caCert);
   copy("crl.pem", paths.crl);
   copy("tls-crypt.key", paths.tlsCryptKey);
@@ -179,10 +196,10 @@ function installSwitch(fixture: Fixture, sw: RenderSwitch, pki: string, backbone
   copy("server.key", paths.serverKey);
   copy(`${backbone}.crt`, paths.backboneCert);
   copy(`${backbone}.key`, paths.backboneKey);
-  writeFileSync(paths.hookCommand, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  writeAtomically(paths.hookCommand, "#!/bin/sh\nexit 0\n", 0o755);
   for (const host of fixture.hosts) {
     const file = renderClientConfigFile(fixture.network, host, fixture.switches);
-    if (file !== undefined) writeFileSync(join(paths.ccdDir, ccdFileName(host)), file);
+    if (file !== undefined) writeAtomically(join(paths.ccdDir, ccdFileName(host)), file, 0o644);
   }
   return paths;
 }
