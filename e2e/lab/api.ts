@@ -30,28 +30,3 @@ export class LabApi {
     return this.request<T>("PATCH", path, body);
   }
 }
-
-/** First start: the setup link's token makes the admin; the admin's session makes the lab's token. */
-export async function firstAdmin(
-  base: string,
-  setupToken: string,
-  username: string,
-  password: string,
-): Promise<string> {
-  const json = { "content-type": "application/json" };
-  const setup = await fetch(`${base}/api/setup`, {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ token: setupToken, username, password }),
-  });
-  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
-  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  const { csrfToken } = (await setup.json()) as { csrfToken: string };
-  const created = await fetch(`${base}/api/tokens`, {
-    method: "POST",
-    headers: { ...json, cookie, "x-csrf-token": csrfToken },
-    body: JSON.stringify({ name: "lab", role: "admin" }),
-  });
-  if (!created.ok) throw new Error(`token: ${created.status} ${await created.text()}`);
-  return ((await created.json()) as { token: string }).token;
-}

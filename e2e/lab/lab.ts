@@ -14,7 +14,8 @@ import {
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentStatus, DEFAULT_AGENT_DIR, type Host, type SessionRecord, type Switch } from "@switchboard/shared";
-import { firstAdmin, LabApi } from "./api.ts";
+import { createFirstAdmin } from "../../apps/api/test/support/server-process.ts";
+import { LabApi } from "./api.ts";
 import { LAB_ROOT, type LabHostState, type LabState, type LabSwitchState, loadState, saveState } from "./state.ts";
 import { alive, inNetns, ip, netnsExists, pidsInNetns, run, sleep, spawnInNetns, stopPid, waitFor } from "./system.ts";
 
@@ -217,7 +218,7 @@ export class Lab {
     const setupToken = /setup#token=(\S+)/.exec(readFileSync(this.apiLog(), "utf8"))?.[1];
     if (!setupToken) throw new Error("the API printed no setup link: give the lab an empty database");
     const admin = { username: "admin", password: randomBytes(12).toString("base64url") };
-    state.token = await firstAdmin(consoleUrl.slice(0, -1), setupToken, admin.username, admin.password);
+    state.token = await createFirstAdmin(consoleUrl.slice(0, -1), setupToken, admin, "lab");
     state.admin = admin;
     state.consoleUrl = consoleUrl;
     this.save();

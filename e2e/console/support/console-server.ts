@@ -2,7 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ServerProcess, startServer } from "../../../apps/api/test/support/server-process.ts";
+import {
+  createFirstAdmin,
+  type ServerProcess,
+  setupTokenOf,
+  startServer,
+} from "../../../apps/api/test/support/server-process.ts";
 
 const BUILT_CONSOLE = fileURLToPath(new URL("../../../apps/web/dist/index.html", import.meta.url));
 
@@ -35,26 +40,8 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   let server = startServer({ DATA_DIR: dataDir });
   const base = (await server.ready).replace(/\/$/, "");
   try {
-    for (let i = 0; i < 200 && !server.output().stdout.includes("setup#token="); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const setupToken = /setup#token=(\S+)/.exec(server.output().stdout)?.[1];
-    if (!setupToken) throw new Error("the server printed no setup link");
-    const setup = await fetch(`${base}/api/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: setupToken, ...ADMIN }),
-    });
-    if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
-    const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    const { csrfToken } = (await setup.json()) as { csrfToken: string };
-    const token = await fetch(`${base}/api/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json", cookie, "x-csrf-token": csrfToken },
-      body: JSON.stringify({ name: "e2e seeding", role: "admin" }),
-    });
-    if (!token.ok) throw new Error(`token: ${token.status} ${await token.text()}`);
-    const auth = { authorization: `Bearer ${((await token.json()) as { token: string }).token}` };
+    const token = await createFirstAdmin(base, await setupTokenOf(server), ADMIN, "e2e seeding");
+    const auth = { authorization: `Bearer ${token}` };
 
     const api = async <T>(method: string, path: string, body?: unknown, contentType = "application/json") => {
       const response = await fetch(`${base}${path}`, {

@@ -51,20 +51,30 @@ export function startServer(env: Record<string, string>): ServerProcess {
   };
 }
 
-/**
- * First start of a server process: creates the admin with the setup link it printed, then an
- * admin API token, and returns `Authorization` headers carrying it (as automation would).
- */
-export async function adminTokenHeaders(server: ServerProcess, base: string): Promise<Record<string, string>> {
+/** The setup link's token from a server's first-start output (waits up to 4 s for the line). */
+export async function setupTokenOf(server: ServerProcess): Promise<string> {
   const stdout = () => server.output().stdout;
-  for (let i = 0; i < 100 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 200 && !stdout().includes("setup#token="); i++) await new Promise((r) => setTimeout(r, 20));
   const setupToken = /setup#token=(\S+)/.exec(stdout())?.[1];
   if (!setupToken) throw new Error("the server printed no setup link");
+  return setupToken;
+}
+
+/**
+ * First start: the setup token makes the first administrator, whose session then creates an
+ * admin API token (as automation would). Returns the token.
+ */
+export async function createFirstAdmin(
+  base: string,
+  setupToken: string,
+  admin: { username: string; password: string },
+  tokenName: string,
+): Promise<string> {
   const json = { "content-type": "application/json" };
   const setup = await fetch(`${base}/api/setup`, {
     method: "POST",
     headers: json,
-    body: JSON.stringify({ token: setupToken, username: "bench", password: "bench password 123" }),
+    body: JSON.stringify({ token: setupToken, ...admin }),
   });
   if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
   const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
@@ -72,8 +82,15 @@ export async function adminTokenHeaders(server: ServerProcess, base: string): Pr
   const created = await fetch(`${base}/api/tokens`, {
     method: "POST",
     headers: { ...json, cookie, "x-csrf-token": csrfToken },
-    body: JSON.stringify({ name: "bench", role: "admin" }),
+    body: JSON.stringify({ name: tokenName, role: "admin" }),
   });
   if (!created.ok) throw new Error(`token: ${created.status} ${await created.text()}`);
-  return { authorization: `Bearer ${((await created.json()) as { token: string }).token}` };
+  return ((await created.json()) as { token: string }).token;
+}
+
+/** First start of a server process, as a bench does: `Authorization` headers with an admin token. */
+export async function adminTokenHeaders(server: ServerProcess, base: string): Promise<Record<string, string>> {
+  const admin = { username: "bench", password: "bench password 123" };
+  const token = await createFirstAdmin(base, await setupTokenOf(server), admin, "bench");
+  return { authorization: `Bearer ${token}` };
 }
