@@ -1,11 +1,12 @@
-import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import type { LoginSession } from "@switchboard/shared";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router";
-import { fieldProblems } from "../api/form-errors.ts";
 import { request, setCsrfToken } from "../api/http.ts";
+import { useApiErrors } from "../components/form-fields.ts";
+import { FormError } from "../components/form-footer.tsx";
 import { sessionKeys } from "./session.ts";
 
 /**
@@ -17,6 +18,7 @@ export function SetupPage() {
   const client = useQueryClient();
   const navigate = useNavigate();
   const form = useForm({ initialValues: { username: "admin", password: "" } });
+  const errors = useApiErrors(form, ["username", "password"]);
   const setup = useMutation({
     mutationFn: (values: { username: string; password: string }) =>
       request<LoginSession>("POST", "/api/setup", { body: { token, ...values }, expectUnauthorized: true }),
@@ -27,9 +29,8 @@ export function SetupPage() {
       window.history.replaceState(null, "", "/");
       navigate("/", { replace: true });
     },
-    onError: (error) => form.setErrors(fieldProblems(error, ["username", "password"]).fields),
+    onError: errors.show,
   });
-  const general = setup.isError ? fieldProblems(setup.error, ["username", "password"]).general : undefined;
 
   return (
     <Center mih="100vh" bg="gray.0" p="md">
@@ -39,7 +40,12 @@ export function SetupPage() {
           {!token ? (
             <Text>This page needs the one-time link that Switchboard printed when it started.</Text>
           ) : (
-            <form onSubmit={form.onSubmit((values) => setup.mutate(values))}>
+            <form
+              onSubmit={form.onSubmit((values) => {
+                errors.clear();
+                setup.mutate(values);
+              })}
+            >
               <Stack>
                 <TextInput label="Username" required autoComplete="username" {...form.getInputProps("username")} />
                 <PasswordInput
@@ -49,11 +55,7 @@ export function SetupPage() {
                   autoComplete="new-password"
                   {...form.getInputProps("password")}
                 />
-                {general && (
-                  <Alert color="red" role="alert">
-                    {general}
-                  </Alert>
-                )}
+                <FormError message={errors.general} />
                 <Button type="submit" loading={setup.isPending}>
                   Create administrator
                 </Button>

@@ -9,14 +9,16 @@ export const NOTIFY_MS = 4000;
 /** An error has more to read (the API's message); it still goes on its own. */
 export const NOTIFY_ERROR_MS = 8000;
 
-/** Every destructive action goes through here: a modal that names what will happen, then the action. */
-export function confirmDanger(options: {
+export interface DangerOptions {
   title: string;
   message: ReactNode;
   confirmLabel: string;
   onConfirm: () => Promise<unknown>;
   done?: string;
-}) {
+}
+
+/** Every destructive action goes through here: a modal that names what will happen, then the action. */
+export function confirmDanger(options: DangerOptions) {
   modals.openConfirmModal({
     title: options.title,
     children: typeof options.message === "string" ? <Text size="sm">{options.message}</Text> : options.message,

@@ -6,14 +6,17 @@ interface ListStateProps<T> {
   query: { isPending: boolean; isError: boolean; error: unknown; refetch: () => unknown; data: T | undefined };
   /** What the list holds, for the messages: "hosts", "switches"... */
   what: string;
-  isEmpty: (data: T) => boolean;
+  /** Default: a list (or text) with nothing in it. */
+  isEmpty?: (data: T) => boolean;
   /** Shown when the list is empty (e.g. a button to create the first one). */
   empty?: ReactNode;
   children: (data: T) => ReactNode;
 }
 
+const hasNothing = (data: unknown) => (Array.isArray(data) || typeof data === "string") && data.length === 0;
+
 /** Loading, error (with a retry) and empty states around a list, so every list has all three. */
-export function ListState<T>({ query, what, isEmpty, empty, children }: ListStateProps<T>) {
+export function ListState<T>({ query, what, isEmpty = hasNothing, empty, children }: ListStateProps<T>) {
   if (query.isPending) {
     return (
       <Center py="xl" role="status" aria-live="polite">

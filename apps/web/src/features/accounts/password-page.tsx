@@ -1,25 +1,25 @@
-import { Alert, Button, Paper, PasswordInput, Stack } from "@mantine/core";
+import { Button, Paper, PasswordInput, Stack } from "@mantine/core";
 import { useForm } from "@mantine/form";
-import { useState } from "react";
 import { useChangePassword } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
-import { showApiErrors } from "../../components/form-fields.ts";
+import { useApiErrors } from "../../components/form-fields.ts";
+import { FormError } from "../../components/form-footer.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 
 export function PasswordPage() {
   const change = useChangePassword();
-  const [general, setGeneral] = useState<string>();
   const form = useForm({
     initialValues: { currentPassword: "", newPassword: "", repeat: "" },
     validate: { repeat: (value, values) => (value === values.newPassword ? null : "does not match the new password") },
   });
+  const errors = useApiErrors(form, ["currentPassword", "newPassword"]);
   return (
     <>
       <PageHeader title="Change password" description="Your other sessions end when the password changes." />
       <Paper withBorder p="lg" maw={440}>
         <form
           onSubmit={form.onSubmit(({ currentPassword, newPassword }) => {
-            setGeneral(undefined);
+            errors.clear();
             change.mutate(
               { currentPassword, newPassword },
               {
@@ -27,7 +27,7 @@ export function PasswordPage() {
                   form.reset();
                   notifyDone("Password changed");
                 },
-                onError: (error) => setGeneral(showApiErrors(form, error, ["currentPassword", "newPassword"])),
+                onError: errors.show,
               },
             );
           })}
@@ -52,11 +52,7 @@ export function PasswordPage() {
               autoComplete="new-password"
               {...form.getInputProps("repeat")}
             />
-            {general && (
-              <Alert color="red" role="alert">
-                {general}
-              </Alert>
-            )}
+            <FormError message={errors.general} />
             <Button type="submit" loading={change.isPending}>
               Change password
             </Button>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, NumberInput, Select, Stack, Table, TextInput } from "@mantine/core";
+import { Alert, Badge, Button, NumberInput, Select, Stack, Table, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import type { ApiToken, ApiTokenCreated, Role } from "@switchboard/shared";
 import { IconPlus } from "@tabler/icons-react";
@@ -6,7 +6,9 @@ import { useState } from "react";
 import { ROLES } from "../../auth/roles.ts";
 import { useCan } from "../../auth/session.ts";
 import { confirmDanger } from "../../components/confirm.tsx";
-import { showApiErrors } from "../../components/form-fields.ts";
+import { useApiErrors } from "../../components/form-fields.ts";
+import { FormFooter } from "../../components/form-footer.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { formatDate, formatRelative } from "../../components/format.ts";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
@@ -54,7 +56,7 @@ export function TokensPage() {
           />
         </Stack>
       )}
-      <ListState query={tokens} what="API tokens" isEmpty={(d) => d.length === 0} empty={create}>
+      <ListState query={tokens} what="API tokens" empty={create}>
         {(data) => (
           <Table striped verticalSpacing="sm" data-testid="tokens-table">
             <Table.Thead>
@@ -110,26 +112,24 @@ export function TokensPage() {
           </Table>
         )}
       </ListState>
-      <Modal opened={creating} onClose={() => setCreating(false)} title="New API token">
-        {creating && (
-          <TokenForm
-            onDone={(result) => {
-              setCreated(result);
-              setCreating(false);
-            }}
-          />
-        )}
-      </Modal>
+      <FormModal opened={creating} onClose={() => setCreating(false)} title="New API token">
+        <TokenForm
+          onDone={(result) => {
+            setCreated(result);
+            setCreating(false);
+          }}
+        />
+      </FormModal>
     </>
   );
 }
 
 function TokenForm({ onDone }: { onDone: (created: ApiTokenCreated) => void }) {
   const create = useCreateToken();
-  const [general, setGeneral] = useState<string>();
   const form = useForm({
     initialValues: { name: "", role: "viewer" as Role, expiresInDays: 90 as number | string },
   });
+  const errors = useApiErrors(form, ["name", "role", "expiresInDays"]);
   return (
     <form
       onSubmit={form.onSubmit((values) =>
@@ -139,10 +139,7 @@ function TokenForm({ onDone }: { onDone: (created: ApiTokenCreated) => void }) {
             role: values.role,
             expiresInDays: values.expiresInDays === "" ? null : Number(values.expiresInDays),
           },
-          {
-            onSuccess: onDone,
-            onError: (error) => setGeneral(showApiErrors(form, error, ["name", "role", "expiresInDays"])),
-          },
+          { onSuccess: onDone, onError: errors.show },
         ),
       )}
     >
@@ -156,16 +153,7 @@ function TokenForm({ onDone }: { onDone: (created: ApiTokenCreated) => void }) {
           max={3650}
           {...form.getInputProps("expiresInDays")}
         />
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={create.isPending}>
-            Create token
-          </Button>
-        </Group>
+        <FormFooter error={errors.general} submitLabel="Create token" pending={create.isPending} />
       </Stack>
     </form>
   );

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, PasswordInput, Select, Stack, Table, TextInput } from "@mantine/core";
+import { Alert, Badge, Button, Group, PasswordInput, Select, Stack, Table, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import type { Role, User } from "@switchboard/shared";
 import { IconPlus } from "@tabler/icons-react";
@@ -6,7 +6,9 @@ import { useState } from "react";
 import { ROLES } from "../../auth/roles.ts";
 import { useCan, useLoginSession } from "../../auth/session.ts";
 import { confirmDanger, notifyDone, notifyError } from "../../components/confirm.tsx";
-import { showApiErrors } from "../../components/form-fields.ts";
+import { useApiErrors } from "../../components/form-fields.ts";
+import { FormFooter } from "../../components/form-footer.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { formatDate } from "../../components/format.ts";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
@@ -42,7 +44,7 @@ export function UsersPage() {
         description="People who sign in to the console, and what each may do."
         actions={create}
       />
-      <ListState query={users} what="users" isEmpty={(d) => d.length === 0} empty={create}>
+      <ListState query={users} what="users" empty={create}>
         {(data) => (
           <Table striped verticalSpacing="sm" data-testid="users-table">
             <Table.Thead>
@@ -125,17 +127,17 @@ export function UsersPage() {
           </Table>
         )}
       </ListState>
-      <Modal opened={creating} onClose={() => setCreating(false)} title="New user">
-        {creating && <UserForm onDone={() => setCreating(false)} />}
-      </Modal>
+      <FormModal opened={creating} onClose={() => setCreating(false)} title="New user">
+        <UserForm onDone={() => setCreating(false)} />
+      </FormModal>
     </>
   );
 }
 
 function UserForm({ onDone }: { onDone: () => void }) {
   const create = useCreateUser();
-  const [general, setGeneral] = useState<string>();
   const form = useForm({ initialValues: { username: "", password: "", role: "viewer" as Role } });
+  const errors = useApiErrors(form, ["username", "password", "role"]);
   return (
     <form
       onSubmit={form.onSubmit((values) =>
@@ -144,7 +146,7 @@ function UserForm({ onDone }: { onDone: () => void }) {
             notifyDone(`User ${user.username} created`);
             onDone();
           },
-          onError: (error) => setGeneral(showApiErrors(form, error, ["username", "password", "role"])),
+          onError: errors.show,
         }),
       )}
     >
@@ -158,16 +160,7 @@ function UserForm({ onDone }: { onDone: () => void }) {
           {...form.getInputProps("password")}
         />
         <Select label="Role" data={ROLES} allowDeselect={false} {...form.getInputProps("role")} />
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={create.isPending}>
-            Create user
-          </Button>
-        </Group>
+        <FormFooter error={errors.general} submitLabel="Create user" pending={create.isPending} />
       </Stack>
     </form>
   );

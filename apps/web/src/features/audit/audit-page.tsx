@@ -1,9 +1,10 @@
-import { Button, Code, Group, Table, Text, TextInput } from "@mantine/core";
+import { Code, Group, Table, Text, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useMemo, useState } from "react";
 import { useCan } from "../../auth/session.ts";
 import { formatDateTime } from "../../components/format.ts";
 import { ListState } from "../../components/list-state.tsx";
+import { LoadMore, useLoadedItems } from "../../components/load-more.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { type AuditFilter, useAuditPages } from "./queries.ts";
 
@@ -29,7 +30,7 @@ export function AuditPage() {
     return f;
   }, [debounced]);
   const pages = useAuditPages(filter, { enabled: allowed });
-  const items = useMemo(() => pages.data?.pages.flatMap((page) => page.items), [pages.data]);
+  const items = useLoadedItems(pages);
   const set = (key: keyof Inputs) => (event: React.ChangeEvent<HTMLInputElement>) =>
     setInputs((current) => ({ ...current, [key]: event.currentTarget.value }));
 
@@ -50,7 +51,7 @@ export function AuditPage() {
         <TextInput label="From" type="datetime-local" value={inputs.from} onChange={set("from")} w={210} />
         <TextInput label="To" type="datetime-local" value={inputs.to} onChange={set("to")} w={210} />
       </Group>
-      <ListState query={{ ...pages, data: items }} what="audit events" isEmpty={(d) => d.length === 0}>
+      <ListState query={{ ...pages, data: items }} what="audit events">
         {(data) => (
           <>
             <Table striped verticalSpacing="xs" fz="sm" data-testid="audit-table">
@@ -95,13 +96,7 @@ export function AuditPage() {
                 ))}
               </Table.Tbody>
             </Table>
-            {pages.hasNextPage && (
-              <Group justify="center" mt="md">
-                <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
-                  Load more
-                </Button>
-              </Group>
-            )}
+            <LoadMore pages={pages} />
           </>
         )}
       </ListState>

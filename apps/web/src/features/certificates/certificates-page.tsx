@@ -1,10 +1,12 @@
-import { Badge, Button, Group, Menu, SegmentedControl, Select, Table, Text } from "@mantine/core";
+import { Badge, Button, Group, Menu, Select, Table, Text } from "@mantine/core";
 import type { Certificate } from "@switchboard/shared";
 import { IconDownload, IconRefresh } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { useCan } from "../../auth/session.ts";
 import { formatDate, formatRelative } from "../../components/format.ts";
+import { LabelledSegmentedControl } from "../../components/labelled-segmented-control.tsx";
 import { ListState } from "../../components/list-state.tsx";
+import { LoadMore, useLoadedItems } from "../../components/load-more.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { useNetworks } from "../networks/queries.ts";
 import { type CertificateFilter, useCertificatePages } from "./queries.ts";
@@ -37,7 +39,7 @@ export function CertificatesPage() {
     [view, networkId, kind],
   );
   const pages = useCertificatePages(filter);
-  const items = useMemo(() => pages.data?.pages.flatMap((page) => page.items), [pages.data]);
+  const items = useLoadedItems(pages);
 
   return (
     <>
@@ -63,22 +65,17 @@ export function CertificatesPage() {
         }
       />
       <Group mb="md" align="flex-end">
-        <div>
-          <Text size="sm" fw={500} mb={2} id="cert-view-label">
-            Show
-          </Text>
-          <SegmentedControl
-            aria-labelledby="cert-view-label"
-            value={view}
-            onChange={(value) => setView(value as View)}
-            data={[
-              { value: "expiring", label: "Expiring within 30 days" },
-              { value: "active", label: "In force" },
-              { value: "revoked", label: "Revoked" },
-              { value: "all", label: "All" },
-            ]}
-          />
-        </div>
+        <LabelledSegmentedControl
+          label="Show"
+          value={view}
+          onChange={(value) => setView(value as View)}
+          data={[
+            { value: "expiring", label: "Expiring within 30 days" },
+            { value: "active", label: "In force" },
+            { value: "revoked", label: "Revoked" },
+            { value: "all", label: "All" },
+          ]}
+        />
         <Select
           label="Network"
           placeholder="All"
@@ -103,7 +100,7 @@ export function CertificatesPage() {
           onChange={setKind}
         />
       </Group>
-      <ListState query={{ ...pages, data: items }} what="certificates" isEmpty={(d) => d.length === 0}>
+      <ListState query={{ ...pages, data: items }} what="certificates">
         {(data) => (
           <>
             <Table striped highlightOnHover verticalSpacing="xs" data-testid="certificates-table">
@@ -125,13 +122,7 @@ export function CertificatesPage() {
                 ))}
               </Table.Tbody>
             </Table>
-            {pages.hasNextPage && (
-              <Group justify="center" mt="md">
-                <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
-                  Load more
-                </Button>
-              </Group>
-            )}
+            <LoadMore pages={pages} />
           </>
         )}
       </ListState>

@@ -1,9 +1,8 @@
 import { Alert, Button, Group, Modal, NumberInput, Stack, Text, Textarea } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import type { Certificate, IssueBody } from "@switchboard/shared";
-import { useState } from "react";
 import { notifyDone } from "../../components/confirm.tsx";
-import { optional, showApiErrors } from "../../components/form-fields.ts";
+import { optional, useApiErrors } from "../../components/form-fields.ts";
 import { formatDate } from "../../components/format.ts";
 import { useRenewCertificate } from "./queries.ts";
 
@@ -36,11 +35,11 @@ export function RenewCertificateModal({
 
 function RenewForm({ certificate, onDone }: { certificate: Certificate; onDone: () => void }) {
   const renew = useRenewCertificate();
-  const [general, setGeneral] = useState<string>();
   const form = useForm<Values>({ initialValues: { validityDays: "", csr: "" } });
+  const errors = useApiErrors(form, ["validityDays", "csr"]);
 
   const submit = (values: Values) => {
-    setGeneral(undefined);
+    errors.clear();
     const body: IssueBody = {};
     if (values.validityDays !== "") body.validityDays = Number(values.validityDays);
     const csr = optional(values.csr);
@@ -56,7 +55,7 @@ function RenewForm({ certificate, onDone }: { certificate: Certificate; onDone: 
           );
           onDone();
         },
-        onError: (error) => setGeneral(showApiErrors(form, error, ["validityDays", "csr"])),
+        onError: errors.show,
       },
     );
   };
@@ -90,9 +89,9 @@ function RenewForm({ certificate, onDone }: { certificate: Certificate; onDone: 
             {...form.getInputProps("csr")}
           />
         )}
-        {general && (
+        {errors.general && (
           <Alert color="red" role="alert" title="Renew failed" data-testid="renew-error">
-            {general}
+            {errors.general}
           </Alert>
         )}
         <Group justify="flex-end">

@@ -1,18 +1,12 @@
 import { Alert, Badge, Button, Card, Checkbox, Divider, Drawer, Group, Stack, Table, Text } from "@mantine/core";
 import { modals } from "@mantine/modals";
 import type { Host, Switch } from "@switchboard/shared";
-import {
-  IconCertificate,
-  IconDownload,
-  IconPencil,
-  IconPlugConnectedX,
-  IconRefresh,
-  IconTrash,
-} from "@tabler/icons-react";
+import { IconCertificate, IconDownload, IconPencil, IconPlugConnectedX, IconRefresh } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useCan } from "../../auth/session.ts";
 import { confirmDanger, notifyDone, notifyError } from "../../components/confirm.tsx";
+import { DeleteButton } from "../../components/delete-button.tsx";
 import { formatDate, formatDateTime, formatRelative } from "../../components/format.ts";
 import { certificateKeys, useHostCertificates } from "../certificates/queries.ts";
 import { RevokeButton } from "../certificates/revoke-button.tsx";
@@ -241,25 +235,18 @@ function HostDetails({
               Issue certificate
             </Button>
           )}
-          <Button
-            color="red"
-            variant="light"
-            leftSection={<IconTrash size={16} />}
-            onClick={() =>
-              confirmDanger({
-                title: `Delete host ${host.commonName}?`,
-                message: "Its certificate is revoked and its address freed. This cannot be undone.",
-                confirmLabel: "Delete host",
-                onConfirm: async () => {
-                  await remove.mutateAsync(host.id);
-                  onClose();
-                },
-                done: `Host ${host.commonName} deleted`,
-              })
-            }
+          <DeleteButton
+            title={`Delete host ${host.commonName}?`}
+            message="Its certificate is revoked and its address freed. This cannot be undone."
+            confirmLabel="Delete host"
+            onConfirm={async () => {
+              await remove.mutateAsync(host.id);
+              onClose();
+            }}
+            done={`Host ${host.commonName} deleted`}
           >
             Delete host
-          </Button>
+          </DeleteButton>
         </Group>
       )}
     </Stack>

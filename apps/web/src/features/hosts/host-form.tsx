@@ -1,19 +1,9 @@
-import {
-  Alert,
-  Button,
-  Checkbox,
-  Group,
-  Select,
-  SimpleGrid,
-  Stack,
-  TagsInput,
-  Textarea,
-  TextInput,
-} from "@mantine/core";
+import { Checkbox, SimpleGrid, Stack, TagsInput, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
-import type { Host, HostCreate, HostUpdate } from "@switchboard/shared";
-import { useState } from "react";
-import { changedFields, optional, showApiErrors } from "../../components/form-fields.ts";
+import type { Host } from "@switchboard/shared";
+import { optional, saveChanges, useApiErrors, withoutUndefined } from "../../components/form-fields.ts";
+import { FormFooter } from "../../components/form-footer.tsx";
+import { NetworkSelect } from "../networks/network-select.tsx";
 import { useNetworks } from "../networks/queries.ts";
 import { useSaveHost } from "./queries.ts";
 
@@ -44,7 +34,7 @@ function initial(host: Host | undefined, networkId: string | undefined): Values 
 }
 
 function toBody(values: Values, editing: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+  return withoutUndefined({
     ...(editing ? {} : { networkId: values.networkId, commonName: values.commonName.trim() }),
     address: optional(values.address),
     description: values.description,
@@ -52,9 +42,7 @@ function toBody(values: Values, editing: boolean): Record<string, unknown> {
     enabled: values.enabled,
     subnets: values.subnets,
     pushRoutes: values.pushRoutes,
-  };
-  for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
-  return body;
+  });
 }
 
 /** Create or edit a host. No checks here beyond "required": the API's rules and messages are the ones shown. */
@@ -71,31 +59,23 @@ export function HostForm({
   const firstNetwork = networks.data?.length === 1 ? networks.data[0]?.id : undefined;
   const form = useForm<Values>({ initialValues: initial(host, networkId ?? firstNetwork) });
   const save = useSaveHost();
-  const [general, setGeneral] = useState<string>();
+  const errors = useApiErrors(form, FIELDS);
 
-  const submit = (values: Values) => {
-    setGeneral(undefined);
-    const body = toBody(values, host !== undefined);
-    const sent = host ? changedFields(toBody(initial(host, undefined), true), body) : body;
-    if (host && Object.keys(sent).length === 0) return onDone(host);
-    save.mutate(
-      { ...(host ? { id: host.id } : {}), body: sent as HostCreate | HostUpdate },
-      { onSuccess: onDone, onError: (error) => setGeneral(showApiErrors(form, error, FIELDS)) },
-    );
-  };
+  const submit = (values: Values) =>
+    saveChanges({
+      body: toBody(values, host !== undefined),
+      saved: host && { item: host, body: toBody(initial(host, undefined), true) },
+      save,
+      errors,
+      onDone,
+    });
 
   return (
     <form onSubmit={form.onSubmit(submit)} noValidate>
       <Stack>
         {!host && (
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <Select
-              label="Network"
-              required
-              allowDeselect={false}
-              data={(networks.data ?? []).map((n) => ({ value: n.id, label: `${n.name} (${n.dataSubnet})` }))}
-              {...form.getInputProps("networkId")}
-            />
+            <NetworkSelect {...form.getInputProps("networkId")} />
             <TextInput
               label="Common name"
               description="Its certificate's name; cannot change later"
@@ -125,16 +105,7 @@ export function HostForm({
           label="Enabled (a disabled host cannot connect)"
           {...form.getInputProps("enabled", { type: "checkbox" })}
         />
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={save.isPending}>
-            {host ? "Save host" : "Create host"}
-          </Button>
-        </Group>
+        <FormFooter error={errors.general} submitLabel={host ? "Save host" : "Create host"} pending={save.isPending} />
       </Stack>
     </form>
   );

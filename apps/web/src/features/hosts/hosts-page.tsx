@@ -1,9 +1,11 @@
-import { Button, Group, Modal, SegmentedControl, Select, Text, TextInput } from "@mantine/core";
+import { Button, Group, Select, Text, TextInput } from "@mantine/core";
 import { IconPlus, IconSearch, IconUpload } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
+import { LabelledSegmentedControl } from "../../components/labelled-segmented-control.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { indexById, useNetworks } from "../networks/queries.ts";
@@ -101,21 +103,16 @@ export function HostsPage() {
           value={filter.tag}
           onChange={(tag) => set({ tag })}
         />
-        <div>
-          <Text size="sm" fw={500} mb={2} id="online-filter-label">
-            Status
-          </Text>
-          <SegmentedControl
-            aria-labelledby="online-filter-label"
-            value={filter.online}
-            onChange={(online) => set({ online: online as HostFilter["online"] })}
-            data={[
-              { value: "all", label: "All" },
-              { value: "online", label: "Online" },
-              { value: "offline", label: "Offline" },
-            ]}
-          />
-        </div>
+        <LabelledSegmentedControl
+          label="Status"
+          value={filter.online}
+          onChange={(online) => set({ online: online as HostFilter["online"] })}
+          data={[
+            { value: "all", label: "All" },
+            { value: "online", label: "Online" },
+            { value: "offline", label: "Offline" },
+          ]}
+        />
         <Text size="sm" c="dimmed" ml="auto" data-testid="hosts-count">
           {hosts.data ? `${shown.length} of ${rows.length}` : ""}
         </Text>
@@ -123,7 +120,6 @@ export function HostsPage() {
       <ListState
         query={hosts}
         what="hosts"
-        isEmpty={(d) => d.length === 0}
         empty={
           canOperate && (
             <Button leftSection={<IconPlus size={16} />} onClick={() => setDialog("create")}>
@@ -143,20 +139,23 @@ export function HostsPage() {
         }
       </ListState>
       <HostDrawer host={openHost} switches={switchById} onClose={() => setParams({})} />
-      <Modal opened={dialog === "create"} onClose={() => setDialog(undefined)} title="New host" size="lg">
-        {dialog === "create" && (
-          <HostForm
-            {...(filter.networkId ? { networkId: filter.networkId } : {})}
-            onDone={(saved) => {
-              setDialog(undefined);
-              notifyDone(`Host ${saved.commonName} created with address ${saved.address}`);
-            }}
-          />
-        )}
-      </Modal>
-      <Modal opened={dialog === "import"} onClose={() => setDialog(undefined)} title="Import hosts from CSV" size="lg">
-        {dialog === "import" && <HostImport onDone={(created) => notifyDone(`Imported ${created} hosts`)} />}
-      </Modal>
+      <FormModal opened={dialog === "create"} onClose={() => setDialog(undefined)} title="New host" size="lg">
+        <HostForm
+          {...(filter.networkId ? { networkId: filter.networkId } : {})}
+          onDone={(saved) => {
+            setDialog(undefined);
+            notifyDone(`Host ${saved.commonName} created with address ${saved.address}`);
+          }}
+        />
+      </FormModal>
+      <FormModal
+        opened={dialog === "import"}
+        onClose={() => setDialog(undefined)}
+        title="Import hosts from CSV"
+        size="lg"
+      >
+        <HostImport onDone={(created) => notifyDone(`Imported ${created} hosts`)} />
+      </FormModal>
     </>
   );
 }

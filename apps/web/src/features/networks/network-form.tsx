@@ -1,20 +1,8 @@
-import {
-  Alert,
-  Button,
-  Group,
-  MultiSelect,
-  NumberInput,
-  Select,
-  SimpleGrid,
-  Stack,
-  TagsInput,
-  Textarea,
-  TextInput,
-} from "@mantine/core";
+import { MultiSelect, NumberInput, Select, SimpleGrid, Stack, TagsInput, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
-import type { DataCipher, Network, NetworkCreate, NetworkUpdate } from "@switchboard/shared";
-import { useState } from "react";
-import { changedFields, optional, showApiErrors } from "../../components/form-fields.ts";
+import type { DataCipher, Network } from "@switchboard/shared";
+import { optional, saveChanges, useApiErrors, withoutUndefined } from "../../components/form-fields.ts";
+import { FormFooter } from "../../components/form-footer.tsx";
 import { useSaveNetwork } from "./queries.ts";
 
 const FIELDS = [
@@ -66,7 +54,7 @@ function initial(network: Network | undefined): Values {
 }
 
 function toBody(values: Values): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+  return withoutUndefined({
     name: values.name.trim(),
     dataSubnet: values.dataSubnet.trim(),
     backboneSubnet: values.backboneSubnet.trim(),
@@ -79,9 +67,7 @@ function toBody(values: Values): Record<string, unknown> {
     pushRoutes: values.pushRoutes,
     dnsServers: values.dnsServers,
     dnsDomain: optional(values.dnsDomain) ?? null,
-  };
-  for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
-  return body;
+  });
 }
 
 const num = (value: number | string) => (typeof value === "number" ? value : value === "" ? undefined : Number(value));
@@ -89,19 +75,16 @@ const num = (value: number | string) => (typeof value === "number" ? value : val
 export function NetworkForm({ network, onDone }: { network?: Network; onDone: (saved: Network) => void }) {
   const form = useForm<Values>({ initialValues: initial(network) });
   const save = useSaveNetwork();
-  const [general, setGeneral] = useState<string>();
+  const errors = useApiErrors(form, FIELDS);
 
-  const submit = (values: Values) => {
-    setGeneral(undefined);
-    const body = toBody(values);
-    // An edit sends only what changed.
-    const sent = network ? changedFields(toBody(initial(network)), body) : body;
-    if (network && Object.keys(sent).length === 0) return onDone(network);
-    save.mutate(
-      { ...(network ? { id: network.id } : {}), body: sent as NetworkCreate | NetworkUpdate },
-      { onSuccess: onDone, onError: (error) => setGeneral(showApiErrors(form, error, FIELDS)) },
-    );
-  };
+  const submit = (values: Values) =>
+    saveChanges({
+      body: toBody(values),
+      saved: network && { item: network, body: toBody(initial(network)) },
+      save,
+      errors,
+      onDone,
+    });
 
   return (
     <form onSubmit={form.onSubmit(submit)}>
@@ -141,16 +124,11 @@ export function NetworkForm({ network, onDone }: { network?: Network; onDone: (s
           <TagsInput label="DNS servers" description="IPv4 addresses" {...form.getInputProps("dnsServers")} />
           <TextInput label="DNS domain" placeholder="lan.example.com" {...form.getInputProps("dnsDomain")} />
         </SimpleGrid>
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={save.isPending}>
-            {network ? "Save network" : "Create network"}
-          </Button>
-        </Group>
+        <FormFooter
+          error={errors.general}
+          submitLabel={network ? "Save network" : "Create network"}
+          pending={save.isPending}
+        />
       </Stack>
     </form>
   );

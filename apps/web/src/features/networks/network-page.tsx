@@ -1,11 +1,13 @@
-import { Alert, Anchor, Button, Card, Group, Modal, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import type { Network } from "@switchboard/shared";
 import { IconPencil } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { formatDateTime } from "../../components/format.ts";
+import { ItemNotFound } from "../../components/item-not-found.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
 import { useAgentStatuses } from "../agents/queries.ts";
@@ -36,16 +38,7 @@ export function NetworkPage() {
       </Alert>
     );
   }
-  if (!network) {
-    return (
-      <Alert color="red" title="Network not found">
-        There is no network {id}.{" "}
-        <Anchor component={Link} to="/networks">
-          Back to networks
-        </Anchor>
-      </Alert>
-    );
-  }
+  if (!network) return <ItemNotFound what="network" id={id} listPath="/networks" listName="networks" />;
 
   return (
     <Stack>
@@ -74,17 +67,15 @@ export function NetworkPage() {
       </SimpleGrid>
       <NetworkSwitches networkId={network.id} />
       <NetworkHosts network={network} />
-      <Modal opened={editing} onClose={() => setEditing(false)} title={`Edit ${network.name}`} size="xl">
-        {editing && (
-          <NetworkForm
-            network={network}
-            onDone={(saved) => {
-              setEditing(false);
-              notifyDone(`Network ${saved.name} saved`);
-            }}
-          />
-        )}
-      </Modal>
+      <FormModal opened={editing} onClose={() => setEditing(false)} title={`Edit ${network.name}`} size="xl">
+        <NetworkForm
+          network={network}
+          onDone={(saved) => {
+            setEditing(false);
+            notifyDone(`Network ${saved.name} saved`);
+          }}
+        />
+      </FormModal>
     </Stack>
   );
 }
@@ -135,7 +126,6 @@ function NetworkSwitches({ networkId }: { networkId: string }) {
       <ListState
         query={{ ...switches, data: shown }}
         what="switches in this network"
-        isEmpty={(d) => d.length === 0}
         empty={
           <Anchor component={Link} to={`/switches?network=${networkId}`}>
             Add one on the switches page
@@ -215,7 +205,6 @@ function NetworkHosts({ network }: { network: Network }) {
       <ListState
         query={{ ...hosts, data: hosts.data && rows }}
         what="hosts in this network"
-        isEmpty={(d) => d.length === 0}
         empty={
           <Anchor component={Link} to="/hosts">
             Add hosts on the hosts page

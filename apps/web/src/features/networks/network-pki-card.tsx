@@ -45,7 +45,7 @@ export function NetworkPkiCard({ network }: { network: Network }) {
           )}
         </Group>
       </Group>
-      <ListState query={pki} what="the PKI summary" isEmpty={() => false}>
+      <ListState query={pki} what="the PKI summary">
         {(data) => (
           <Table variant="vertical" layout="fixed" withRowBorders={false} verticalSpacing={4} fz="sm">
             <Table.Tbody>

@@ -1,10 +1,11 @@
-import { ActionIcon, Anchor, Button, Menu, Modal, Table, Text } from "@mantine/core";
+import { ActionIcon, Anchor, Button, Menu, Table, Text } from "@mantine/core";
 import type { Network } from "@switchboard/shared";
 import { IconDots, IconDownload, IconPencil, IconPlus, IconTrash } from "@tabler/icons-react";
 import { useState } from "react";
 import { Link } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { confirmDanger, notifyDone } from "../../components/confirm.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { formatDate } from "../../components/format.ts";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
@@ -33,7 +34,7 @@ export function NetworksPage() {
         description="Each network is one virtual LAN: a data subnet shared by its switches, and a backbone between them."
         actions={isAdmin && create}
       />
-      <ListState query={networks} what="networks" isEmpty={(d) => d.length === 0} empty={isAdmin && create}>
+      <ListState query={networks} what="networks" empty={isAdmin && create}>
         {(data) => (
           <Table striped highlightOnHover verticalSpacing="sm" data-testid="networks-table">
             <Table.Thead>
@@ -122,22 +123,20 @@ export function NetworksPage() {
           </Table>
         )}
       </ListState>
-      <Modal
+      <FormModal
         opened={editing !== undefined}
         onClose={() => setEditing(undefined)}
         title={editing === "new" ? "New network" : `Edit ${editing?.name ?? ""}`}
         size="xl"
       >
-        {editing !== undefined && (
-          <NetworkForm
-            {...(editing === "new" ? {} : { network: editing })}
-            onDone={(saved) => {
-              setEditing(undefined);
-              notifyDone(`Network ${saved.name} saved`);
-            }}
-          />
-        )}
-      </Modal>
+        <NetworkForm
+          {...(editing === "new" ? {} : { network: editing })}
+          onDone={(saved) => {
+            setEditing(undefined);
+            notifyDone(`Network ${saved.name} saved`);
+          }}
+        />
+      </FormModal>
     </>
   );
 }

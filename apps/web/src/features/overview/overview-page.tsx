@@ -43,7 +43,6 @@ export function OverviewPage() {
             <ListState
               query={networks}
               what="networks"
-              isEmpty={(d) => d.length === 0}
               empty={
                 isAdmin && (
                   <Button component={Link} to="/networks" leftSection={<IconPlus size={16} />}>

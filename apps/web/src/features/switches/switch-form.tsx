@@ -1,9 +1,9 @@
-import { Alert, Button, Checkbox, Group, NumberInput, Select, SimpleGrid, Stack, TextInput } from "@mantine/core";
+import { Checkbox, NumberInput, SimpleGrid, Stack, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
-import type { Switch, SwitchCreate, SwitchUpdate } from "@switchboard/shared";
-import { useState } from "react";
-import { changedFields, optional, showApiErrors } from "../../components/form-fields.ts";
-import { useNetworks } from "../networks/queries.ts";
+import type { Switch } from "@switchboard/shared";
+import { optional, saveChanges, useApiErrors, withoutUndefined } from "../../components/form-fields.ts";
+import { FormFooter } from "../../components/form-footer.tsx";
+import { NetworkSelect } from "../networks/network-select.tsx";
 import { useSaveSwitch } from "./queries.ts";
 
 const FIELDS = [
@@ -50,7 +50,7 @@ function initial(sw: Switch | undefined, networkId: string | undefined): Values 
 function toBody(values: Values, editing: boolean): Record<string, unknown> {
   const start = optional(values.poolStart);
   const end = optional(values.poolEnd);
-  const body: Record<string, unknown> = {
+  return withoutUndefined({
     ...(editing ? {} : { networkId: values.networkId }),
     name: values.name.trim(),
     endpointHost: values.endpointHost.trim(),
@@ -59,9 +59,7 @@ function toBody(values: Values, editing: boolean): Record<string, unknown> {
     backboneAddress: optional(values.backboneAddress),
     pool: start || end ? { start: start ?? "", end: end ?? "" } : editing ? null : undefined,
     enabled: values.enabled,
-  };
-  for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
-  return body;
+  });
 }
 
 export function SwitchForm({
@@ -73,37 +71,23 @@ export function SwitchForm({
   networkId?: string;
   onDone: (saved: Switch) => void;
 }) {
-  const networks = useNetworks();
   const form = useForm<Values>({ initialValues: initial(sw, networkId) });
   const save = useSaveSwitch();
-  const [general, setGeneral] = useState<string>();
+  const errors = useApiErrors(form, FIELDS, POOL_INPUTS);
 
-  const submit = (values: Values) => {
-    setGeneral(undefined);
-    const body = toBody(values, sw !== undefined);
-    const sent = sw ? changedFields(toBody(initial(sw, undefined), true), body) : body;
-    if (sw && Object.keys(sent).length === 0) return onDone(sw);
-    save.mutate(
-      { ...(sw ? { id: sw.id } : {}), body: sent as SwitchCreate | SwitchUpdate },
-      {
-        onSuccess: onDone,
-        onError: (error) => setGeneral(showApiErrors(form, error, FIELDS, POOL_INPUTS)),
-      },
-    );
-  };
+  const submit = (values: Values) =>
+    saveChanges({
+      body: toBody(values, sw !== undefined),
+      saved: sw && { item: sw, body: toBody(initial(sw, undefined), true) },
+      save,
+      errors,
+      onDone,
+    });
 
   return (
     <form onSubmit={form.onSubmit(submit)}>
       <Stack>
-        {!sw && (
-          <Select
-            label="Network"
-            required
-            allowDeselect={false}
-            data={(networks.data ?? []).map((n) => ({ value: n.id, label: `${n.name} (${n.dataSubnet})` }))}
-            {...form.getInputProps("networkId")}
-          />
-        )}
+        {!sw && <NetworkSelect {...form.getInputProps("networkId")} />}
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput label="Name" required placeholder="fra-1" {...form.getInputProps("name")} />
           <TextInput
@@ -142,16 +126,11 @@ export function SwitchForm({
           <TextInput label="Dynamic pool end" description="Optional" {...form.getInputProps("poolEnd")} />
         </SimpleGrid>
         <Checkbox label="Enabled" {...form.getInputProps("enabled", { type: "checkbox" })} />
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={save.isPending}>
-            {sw ? "Save switch" : "Create switch"}
-          </Button>
-        </Group>
+        <FormFooter
+          error={errors.general}
+          submitLabel={sw ? "Save switch" : "Create switch"}
+          pending={save.isPending}
+        />
       </Stack>
     </form>
   );

@@ -6,7 +6,6 @@ import {
   Card,
   Code,
   Group,
-  Modal,
   ScrollArea,
   SimpleGrid,
   Stack,
@@ -16,12 +15,15 @@ import {
   Title,
 } from "@mantine/core";
 import type { EnrollmentToken } from "@switchboard/shared";
-import { IconKey, IconPencil, IconPlugConnectedX, IconTrash } from "@tabler/icons-react";
+import { IconKey, IconPencil, IconPlugConnectedX } from "@tabler/icons-react";
 import { type ReactNode, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { confirmDanger, notifyDone, notifyError } from "../../components/confirm.tsx";
+import { DeleteButton } from "../../components/delete-button.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { formatBytes, formatDateTime, formatRelative } from "../../components/format.ts";
+import { ItemNotFound } from "../../components/item-not-found.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { SecretOnce } from "../../components/secret-once.tsx";
 import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
@@ -55,16 +57,7 @@ export function SwitchPage() {
   const remove = useDeleteSwitch();
 
   if (switches.isPending) return <Text c="dimmed">Loading switch…</Text>;
-  if (!sw) {
-    return (
-      <Alert color="red" title="Switch not found">
-        There is no switch {id}.{" "}
-        <Anchor component={Link} to="/switches">
-          Back to switches
-        </Anchor>
-      </Alert>
-    );
-  }
+  if (!sw) return <ItemNotFound what="switch" id={id} listPath="/switches" listName="switches" />;
 
   return (
     <Stack>
@@ -116,25 +109,18 @@ export function SwitchPage() {
             >
               Revoke agent
             </Button>
-            <Button
-              color="red"
-              variant="light"
-              leftSection={<IconTrash size={16} />}
-              onClick={() =>
-                confirmDanger({
-                  title: `Delete switch ${sw.name}?`,
-                  message: "Its certificates are revoked and hosts connected to it move to another switch.",
-                  confirmLabel: "Delete switch",
-                  onConfirm: async () => {
-                    await remove.mutateAsync(sw.id);
-                    navigate("/switches");
-                  },
-                  done: `Switch ${sw.name} deleted`,
-                })
-              }
+            <DeleteButton
+              title={`Delete switch ${sw.name}?`}
+              message="Its certificates are revoked and hosts connected to it move to another switch."
+              confirmLabel="Delete switch"
+              onConfirm={async () => {
+                await remove.mutateAsync(sw.id);
+                navigate("/switches");
+              }}
+              done={`Switch ${sw.name} deleted`}
             >
               Delete
-            </Button>
+            </DeleteButton>
           </Group>
         )}
       </Group>
@@ -166,17 +152,15 @@ export function SwitchPage() {
           <BackbonePreview switchId={sw.id} />
         </Tabs.Panel>
       </Tabs>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={`Edit ${sw.name}`} size="xl">
-        {editing && (
-          <SwitchForm
-            sw={sw}
-            onDone={(saved) => {
-              setEditing(false);
-              notifyDone(`Switch ${saved.name} saved`);
-            }}
-          />
-        )}
-      </Modal>
+      <FormModal opened={editing} onClose={() => setEditing(false)} title={`Edit ${sw.name}`} size="xl">
+        <SwitchForm
+          sw={sw}
+          onDone={(saved) => {
+            setEditing(false);
+            notifyDone(`Switch ${saved.name} saved`);
+          }}
+        />
+      </FormModal>
     </Stack>
   );
 }
@@ -215,11 +199,7 @@ function SwitchSessions({ switchId }: { switchId: string }) {
   const sessions = useSessions();
   const here = useMemo(() => (sessions.data ?? []).filter((s) => s.switchId === switchId), [sessions.data, switchId]);
   return (
-    <ListState
-      query={{ ...sessions, data: sessions.data && here }}
-      what="sessions on this switch"
-      isEmpty={(d) => d.length === 0}
-    >
+    <ListState query={{ ...sessions, data: sessions.data && here }} what="sessions on this switch">
       {(data) => (
         <Table striped verticalSpacing="xs" data-testid="switch-sessions">
           <Table.Thead>
@@ -259,7 +239,7 @@ function SwitchRoutesView({ switchId }: { switchId: string }) {
   const routes = useSwitchRoutes(switchId);
   const rows = useMemo(() => (routes.data ? diffRoutes(routes.data.desired, routes.data.applied) : []), [routes.data]);
   return (
-    <ListState query={{ ...routes, data: routes.data && rows }} what="routes" isEmpty={(d) => d.length === 0}>
+    <ListState query={{ ...routes, data: routes.data && rows }} what="routes">
       {(data) => (
         <Stack gap="xs">
           <Text size="sm" c="dimmed">
@@ -309,7 +289,7 @@ function SwitchRoutesView({ switchId }: { switchId: string }) {
 function ConfigPreview({ switchId }: { switchId: string }) {
   const config = useSwitchConfig(switchId);
   return (
-    <ListState query={config} what="the rendered config" isEmpty={(d) => d.length === 0}>
+    <ListState query={config} what="the rendered config">
       {(text) => (
         <ScrollArea.Autosize mah={560}>
           <Code block data-testid="switch-config">
@@ -324,7 +304,7 @@ function ConfigPreview({ switchId }: { switchId: string }) {
 function BackbonePreview({ switchId }: { switchId: string }) {
   const links = useSwitchBackbone(switchId);
   return (
-    <ListState query={links} what="backbone links" isEmpty={(d) => d.length === 0}>
+    <ListState query={links} what="backbone links">
       {(data) => (
         <Stack>
           {data.map((link) => (

@@ -1,9 +1,10 @@
-import { Anchor, Button, Group, Modal, Select, Table, Text } from "@mantine/core";
+import { Anchor, Button, Group, Select, Table, Text } from "@mantine/core";
 import { IconPlus } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
+import { FormModal } from "../../components/form-modal.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
@@ -58,12 +59,7 @@ export function SwitchesPage() {
           onChange={(value) => setParams(value ? { network: value } : {})}
         />
       </Group>
-      <ListState
-        query={{ ...switches, data: switches.data && shown }}
-        what="switches"
-        isEmpty={(d) => d.length === 0}
-        empty={isAdmin && create}
-      >
+      <ListState query={{ ...switches, data: switches.data && shown }} what="switches" empty={isAdmin && create}>
         {(data) => (
           <Table striped highlightOnHover verticalSpacing="sm" data-testid="switches-table">
             <Table.Thead>
@@ -115,17 +111,15 @@ export function SwitchesPage() {
           </Table>
         )}
       </ListState>
-      <Modal opened={creating} onClose={() => setCreating(false)} title="New switch" size="xl">
-        {creating && (
-          <SwitchForm
-            {...(networkId ? { networkId } : {})}
-            onDone={(saved) => {
-              setCreating(false);
-              notifyDone(`Switch ${saved.name} created`);
-            }}
-          />
-        )}
-      </Modal>
+      <FormModal opened={creating} onClose={() => setCreating(false)} title="New switch" size="xl">
+        <SwitchForm
+          {...(networkId ? { networkId } : {})}
+          onDone={(saved) => {
+            setCreating(false);
+            notifyDone(`Switch ${saved.name} created`);
+          }}
+        />
+      </FormModal>
     </>
   );
 }
