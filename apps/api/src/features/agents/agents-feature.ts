@@ -33,7 +33,7 @@ export interface AgentsOptions {
 export const MAX_AGENT_FRAME_BYTES = 32 * 1024 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** How long a revoked host's kick waits for the switches to acknowledge the new CRL. */
-const CRL_WAIT_MS = 10_000;
+const CRL_WAIT_MS = 5000;
 
 /**
  * The composition root of the agent side of the API: enrollment, the channel, status, desired

@@ -150,6 +150,10 @@ export class StateDispatcher {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
+        this.deps.log.warn(
+          { networkId, revision, lagging: this.lagging(networkId, revision) },
+          "switches did not acknowledge a revision in time",
+        );
         resolve(false);
       }, timeoutMs);
       const waiter: AppliedWaiter = {
@@ -162,6 +166,13 @@ export class StateDispatcher {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  private lagging(networkId: string, revision: number): { switchId: string; applied: number | null }[] {
+    const streams = [...(this.networks.get(networkId)?.streams.values() ?? [])];
+    return streams
+      .filter((stream) => stream.applied === null || stream.applied < revision)
+      .map((stream) => ({ switchId: stream.link.identity.switchId, applied: stream.applied }));
   }
 
   private isApplied(networkId: string, revision: number): boolean {
