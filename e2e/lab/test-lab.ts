@@ -104,7 +104,16 @@ async function main(): Promise<number> {
   const p99 = percentile(figures.convergenceMs, 99);
   const failoverMax = Math.max(0, ...figures.failover.filter((f) => f.kind !== "clean stop").map((f) => f.seconds));
   const cleanMax = Math.max(0, ...figures.failover.filter((f) => f.kind === "clean stop").map((f) => f.seconds));
-  say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);
+  if (figures.failoverTargetS !== undefined) say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? "not measured" : ok ? "met" : "MISSED");
+  say(
+    [
+      "targets:",
+      `convergence p99 < 1000 ms ${verdict(p99 === undefined ? undefined : p99 < 1000)},`,
+      `failover <= ${figures.failoverTargetS ?? "-"} s ${verdict(figures.failoverTargetS === undefined ? undefined : failoverMax <= figures.failoverTargetS)},`,
+      `clean stop < 3 s ${verdict(figures.failoverTargetS === undefined ? undefined : cleanMax < 3)}`,
+    ].join(" "),
+  );
   say(
     `lab: ${passed}/${scenarios.length} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`,
   );

@@ -8,6 +8,8 @@ export interface Figures {
   convergenceMs: number[];
   /** Outage per host and failure kind, seconds. */
   failover: { kind: string; host: string; seconds: number }[];
+  /** ping-restart + server-poll-timeout + 3 s of the lab network, capped at 20 s. */
+  failoverTargetS?: number;
 }
 
 export interface ScenarioContext {

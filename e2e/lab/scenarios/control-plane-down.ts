@@ -45,11 +45,13 @@ export const controlPlaneDown: Scenario = {
           const now = lab.kernelRoutes(a);
           return now.size === routesBefore.size && [...routesBefore].every(([dst, via]) => now.get(dst) === via);
         },
-        5000,
+        // A generous limit: the 5 s target is reported below, not asserted (no timing assertions).
+        30_000,
         20,
       );
+      const restoredMs = Date.now() - restarted;
       log(
-        `A restored ${routesBefore.size} routes from its cache ${Date.now() - restarted} ms after its agent started (API down)`,
+        `A restored ${routesBefore.size} routes from its cache ${restoredMs} ms after its agent started (API down; target 5000 ms: ${restoredMs <= 5000 ? "met" : "MISSED"})`,
       );
 
       // host1 left A while its agent was down; it reconnects there with the profile it already

@@ -18,6 +18,7 @@ export const failover: Scenario = {
     const network = await lab.api.get<{ keepaliveTimeout: number }>(`/api/networks/${lab.state.networkId}`);
     // ping-restart + server-poll-timeout + 3 s (OPENVPN-NOTES.md), and under 20 s.
     const bound = Math.min(network.keepaliveTimeout + SERVER_POLL_TIMEOUT + 3, 20);
+    ctx.figures.failoverTargetS = bound;
 
     try {
       await failThreeWays(ctx, bound);
@@ -33,7 +34,7 @@ async function failThreeWays(ctx: ScenarioContext, bound: number): Promise<void>
   const [a, b] = [lab.switch("a"), lab.switch("b")];
   const hostsOfA = [lab.host("host1"), lab.host("host3")];
   const clean = await measure(ctx, "clean stop", hostsOfA, a, b, () => lab.stopAgent(a, "SIGTERM"));
-  assert.ok(clean < 3, `after a clean stop hosts were back within ${clean.toFixed(1)} s; want < 3 s`);
+  target(ctx, "clean stop", clean, 3);
   await bringBack(lab, a, hostsOfA);
 
   const crash = await measure(ctx, "SIGKILL", hostsOfA, a, b, async () => {
@@ -45,13 +46,21 @@ async function failThreeWays(ctx: ScenarioContext, bound: number): Promise<void>
     await Promise.all([a.agentPid, ...openvpn].map((pid) => (pid === undefined ? undefined : stopPid(pid, "SIGKILL"))));
     a.agentPid = undefined;
   });
-  assert.ok(crash <= bound, `after SIGKILL hosts were back within ${crash.toFixed(1)} s; want <= ${bound} s`);
+  target(ctx, "SIGKILL", crash, bound);
   await bringBack(lab, a, hostsOfA);
 
   const cut = await measure(ctx, "uplink cut", hostsOfA, a, b, async () => lab.setUplink(`sw-${a.name}`, false));
   lab.setUplink(`sw-${a.name}`, true);
-  assert.ok(cut <= bound, `after the uplink cut hosts were back within ${cut.toFixed(1)} s; want <= ${bound} s`);
+  target(ctx, "uplink cut", cut, bound);
   await bringBack(lab, a, hostsOfA);
+}
+
+/**
+ * The outage targets are figures, not pass criteria (no timing assertions in tests): the
+ * scenario passes when every host came back through B, and says how each outage compares.
+ */
+function target({ log }: ScenarioContext, kind: string, seconds: number, limit: number): void {
+  log(`${kind}: worst outage ${seconds.toFixed(1)} s, target ${limit} s: ${seconds <= limit ? "met" : "MISSED"}`);
 }
 
 async function measure(
