@@ -49,9 +49,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `--only 1,4` runs a subset (for working on one scenario); CI runs them all. */
+let keepLogsAlways = false;
+
+/** `--only 1,4` runs a subset (for working on one scenario), `--keep-logs` keeps the lab's files; CI runs them all. */
 function selected(argv: readonly string[]): readonly Scenario[] {
-  const { values } = parseArgs({ args: [...argv], options: { only: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { only: { type: "string" }, "keep-logs": { type: "boolean" } },
+    strict: true,
+  });
+  if (values["keep-logs"]) keepLogsAlways = true;
   if (values.only === undefined) return SCENARIOS;
   const numbers = values.only.split(",").map(Number);
   if (numbers.some((n) => !Number.isInteger(n) || n < 1 || n > SCENARIOS.length)) {
@@ -94,7 +101,7 @@ async function main(): Promise<number> {
     say(`lab: could not start: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     if (lab) {
-      const keepLogs = passed < scenarios.length;
+      const keepLogs = keepLogsAlways || passed < scenarios.length;
       await lab.down({ keepLogs });
       if (keepLogs) say(`lab logs kept in ${lab.state.dir}`);
     }
