@@ -112,6 +112,9 @@ export class SessionTracker {
     const events: SessionEvent[] = [];
     const present = new Set<string>();
     for (const client of status.clients) {
+      // A client still in its TLS handshake (or being refused: a revoked certificate) is
+      // listed as UNDEF with no address; it is not a session.
+      if (client.commonName === "UNDEF" && client.virtualAddress === null) continue;
       present.add(client.commonName);
       if (this.isEnded(client.commonName, client.connectedSince)) continue;
       const fresh = {

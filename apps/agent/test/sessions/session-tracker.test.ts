@@ -76,6 +76,13 @@ describe("SessionTracker", () => {
     expect(tracker.clientIdOf("db-1")).toBe(9);
   });
 
+  it("ignores a status row of a client still in its handshake (CN UNDEF, no address), but not a host named UNDEF", () => {
+    const tracker = new SessionTracker();
+    const pending = { ...client("UNDEF", 4), virtualAddress: null };
+    expect(tracker.onStatus(status(pending), Date.now())).toEqual([]);
+    expect(summary(tracker.onStatus(status(client("UNDEF", 5)), Date.now()))).toEqual(["connect UNDEF (status)"]);
+  });
+
   it("lets status 3 end a session whose disconnect was missed", () => {
     const c = clock();
     const tracker = new SessionTracker({ now: c.now });
