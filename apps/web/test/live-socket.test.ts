@@ -56,6 +56,27 @@ describe("the console's live socket", () => {
     expect(messages).toEqual(["welcome", "welcome"]);
   });
 
+  it("retries at once when the browser comes back, but leaves a live socket alone", () => {
+    vi.useFakeTimers();
+    const live = new LiveSocket({
+      url: "ws://console/api/live",
+      socket: FakeSocket as unknown as new (url: string) => WebSocket,
+      backoff: { baseMs: 10_000, capMs: 10_000 },
+      onWelcome: () => undefined,
+      onStatus: () => undefined,
+      onMessage: () => undefined,
+    });
+    live.start();
+    live.retryNow();
+    expect(FakeSocket.opened).toHaveLength(1);
+    (FakeSocket.opened[0] as FakeSocket).drop();
+    live.retryNow();
+    expect(FakeSocket.opened).toHaveLength(2);
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.opened).toHaveLength(2);
+    live.stop();
+  });
+
   it("stops for good when stopped: a late close schedules nothing", () => {
     vi.useFakeTimers();
     const live = new LiveSocket({

@@ -46,6 +46,17 @@ export class LiveSocket {
     this.socket = undefined;
   }
 
+  /**
+   * The browser came back (network online, tab visible or focused): a socket waiting out its
+   * backoff tries at once instead of up to 15 s later. An open or connecting socket is left alone.
+   */
+  retryNow(): void {
+    if (this.stopped || this.socket !== undefined) return;
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.connect();
+  }
+
   private connect(): void {
     const Socket = this.options.socket ?? WebSocket;
     this.options.onStatus(this.welcomed === 0 ? "connecting" : "reconnecting");

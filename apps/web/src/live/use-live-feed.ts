@@ -33,7 +33,16 @@ export function useLiveFeed(enabled: boolean) {
       onMessage: (message) => applyLiveMessage(client, message, invalidate, () => ++eventKey),
     });
     socket.start();
+    const retry = () => {
+      if (document.visibilityState === "visible") socket.retryNow();
+    };
+    window.addEventListener("online", retry);
+    window.addEventListener("focus", retry);
+    document.addEventListener("visibilitychange", retry);
     return () => {
+      window.removeEventListener("online", retry);
+      window.removeEventListener("focus", retry);
+      document.removeEventListener("visibilitychange", retry);
       socket.stop();
       clearTimeout(flush);
     };
