@@ -27,12 +27,17 @@ const NODE = [process.execPath, "--import", "tsx"];
 export const OPENVPN = existsSync("/usr/sbin/openvpn") ? "/usr/sbin/openvpn" : "openvpn";
 
 /**
- * The lab's internet: 198.18.0.0/24 (the range RFC 2544 sets aside for benchmarks) on one
- * bridge in its own namespace; it exists only inside the lab. The network's data and backbone
- * subnets live only in the switches' and hosts' tunnels.
+ * The lab's internet: a router namespace with one network per node, 198.18.N.0/24 (the range
+ * RFC 2544 sets aside for benchmarks), the node at .2 behind the router's .1 — every switch and
+ * host sits at its own "provider" and reaches the others through a routed hop. It exists only
+ * inside the lab. The network's data and backbone subnets live only in the tunnels.
  */
-const INTERNET = "198.18.0";
-const API_ADDRESS = `${INTERNET}.2`;
+const uplinkOf = (n: number) => `198.18.${n}.2`;
+const gatewayOf = (n: number) => `198.18.${n}.1`;
+const CONTROL_NET = 1;
+const SWITCH_NET_BASE = 10;
+const HOST_NET_BASE = 100;
+const API_ADDRESS = uplinkOf(CONTROL_NET);
 const API_PORT = 8080;
 export const DATA_SUBNET = "10.77.0.0/24";
 export const BACKBONE_SUBNET = "10.78.0.0/24";
@@ -90,7 +95,7 @@ export class Lab {
       id,
       dir: join(LAB_ROOT, id),
       createdAt: new Date().toISOString(),
-      bridgeNs: `${prefix}-net`,
+      internetNs: `${prefix}-net`,
       controlNs: `${prefix}-ctl`,
       apiAddress: API_ADDRESS,
       namespaces: [],
@@ -103,7 +108,7 @@ export class Lab {
     const lab = new Lab(state);
     try {
       lab.buildInternet();
-      log(`internet: ${state.bridgeNs} (${INTERNET}.0/24)`);
+      log(`internet: router ${state.internetNs}, one 198.18.N.0/24 per node`);
       await lab.startApi(options);
       log(`API in ${state.controlNs} at http://${API_ADDRESS}:${API_PORT}, console ${state.consoleUrl}`);
       await lab.createNetwork();
@@ -149,24 +154,26 @@ export class Lab {
   }
 
   private buildInternet(): void {
-    this.addNamespace(this.state.bridgeNs);
-    ip(["link", "add", "br0", "type", "bridge"], this.state.bridgeNs);
-    ip(["link", "set", "br0", "up"], this.state.bridgeNs);
-    this.attach(this.state.controlNs, "ctl", API_ADDRESS);
+    this.addNamespace(this.state.internetNs);
+    // The router forwards between the nodes' networks; nothing else runs there.
+    run("ip", ["netns", "exec", this.state.internetNs, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    this.attach(this.state.controlNs, "ctl", CONTROL_NET);
   }
 
-  /** A node: its own namespace with eth0 on the lab's internet; `port` is its end on the bridge. */
-  private attach(netns: string, port: string, address: string): void {
+  /** A node: its own namespace, eth0 on network `net` behind the router; `port` is the router's end. */
+  private attach(netns: string, port: string, net: number): void {
     this.addNamespace(netns);
-    ip(["link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", this.state.bridgeNs], netns);
-    ip(["link", "set", port, "master", "br0", "up"], this.state.bridgeNs);
-    ip(["addr", "add", `${address}/24`, "dev", "eth0"], netns);
+    ip(["link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", this.state.internetNs], netns);
+    ip(["addr", "add", `${gatewayOf(net)}/24`, "dev", port], this.state.internetNs);
+    ip(["link", "set", port, "up"], this.state.internetNs);
+    ip(["addr", "add", `${uplinkOf(net)}/24`, "dev", "eth0"], netns);
     ip(["link", "set", "eth0", "up"], netns);
+    ip(["route", "add", "default", "via", gatewayOf(net)], netns);
   }
 
-  /** Cuts (or restores) a node's uplink on the bridge side, like a provider outage. */
+  /** Cuts (or restores) a node's uplink at the router, like an outage at its provider. */
   setUplink(port: string, up: boolean): void {
-    ip(["link", "set", port, up ? "up" : "down"], this.state.bridgeNs);
+    ip(["link", "set", port, up ? "up" : "down"], this.state.internetNs);
   }
 
   // --- the API ---------------------------------------------------------------------------------
@@ -280,7 +287,8 @@ export class Lab {
   /** A new switch through the REST API, its namespace, enrollment and agent in managed mode. */
   async addSwitch(name: string): Promise<LabSwitchState> {
     const index = this.state.switches.length;
-    const uplink = `${INTERNET}.${11 + index}`;
+    const net = SWITCH_NET_BASE + index;
+    const uplink = uplinkOf(net);
     const created = await this.api.post<Switch>("/api/switches", {
       networkId: this.state.networkId,
       name,
@@ -295,7 +303,7 @@ export class Lab {
     };
     this.state.switches.push(sw);
     mkdirSync(sw.agentDir, { recursive: true, mode: 0o700 });
-    this.attach(sw.netns, `sw-${name}`, uplink);
+    this.attach(sw.netns, `sw-${name}`, net);
     if (!existsSync(DEFAULT_AGENT_DIR)) {
       mkdirSync(DEFAULT_AGENT_DIR, { recursive: true, mode: 0o700 });
       this.state.madeMountPoint = true;
@@ -444,13 +452,13 @@ export class Lab {
       name,
       id: created.id,
       netns: `sbl-${this.state.id}-${name}`,
-      uplink: `${INTERNET}.${100 + index}`,
+      uplink: uplinkOf(HOST_NET_BASE + index),
       dir: join(this.state.dir, name),
       dataAddress: created.address,
     };
     mkdirSync(host.dir, { recursive: true, mode: 0o700 });
     this.state.hosts.push(host);
-    this.attach(host.netns, name, host.uplink);
+    this.attach(host.netns, name, HOST_NET_BASE + index);
     return host;
   }
 

@@ -34,7 +34,7 @@ export interface LabState {
   id: string;
   dir: string;
   createdAt: string;
-  bridgeNs: string;
+  internetNs: string;
   controlNs: string;
   apiAddress: string;
   namespaces: string[];
