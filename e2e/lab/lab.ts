@@ -14,7 +14,12 @@ import {
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentStatus, DEFAULT_AGENT_DIR, type Host, type SessionRecord, type Switch } from "@switchboard/shared";
+import { parseIpRouteJson } from "../../apps/agent/src/routes/kernel-routes.ts";
+import { labSkipReason, OPENVPN } from "../../apps/agent/test/support/lab.ts";
 import { createFirstAdmin } from "../../apps/api/test/support/server-process.ts";
+
+export { OPENVPN };
+
 import { LabApi } from "./api.ts";
 import { LAB_ROOT, type LabHostState, type LabState, type LabSwitchState, loadState, saveState } from "./state.ts";
 import { alive, inNetns, ip, netnsExists, pidsInNetns, run, sleep, spawnInNetns, stopPid, waitFor } from "./system.ts";
@@ -24,7 +29,6 @@ const API_MAIN = join(REPO, "apps/api/src/main.ts");
 const AGENT_MAIN = join(REPO, "apps/agent/src/main.ts");
 const FORWARD = fileURLToPath(new URL("./forward.ts", import.meta.url));
 const NODE = [process.execPath, "--import", "tsx"];
-export const OPENVPN = existsSync("/usr/sbin/openvpn") ? "/usr/sbin/openvpn" : "openvpn";
 
 /**
  * The lab's internet: a router namespace with one network per node, 198.18.N.0/24 (the range
@@ -53,25 +57,23 @@ export interface LabOptions {
   log?: (line: string) => void;
 }
 
-/** Why the lab cannot run on this machine, or undefined. It installs nothing itself. */
+/**
+ * Why the lab cannot run on this machine, or undefined. It installs nothing itself. Root,
+ * OpenVPN 2.6 and `ip netns` as the agent's OpenVPN tests need them; then what only the lab uses.
+ */
 export function labMissing(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root (network namespaces, routes, tun devices)";
-  const missing = [
-    ["openvpn", [OPENVPN, "--version"]],
-    ["iproute2", ["ip", "netns", "list"]],
+  const reason = labSkipReason();
+  if (reason) return reason;
+  for (const [name, argv] of [
     ["util-linux unshare", ["unshare", "--version"]],
     ["iputils-ping", ["ping", "-V"]],
-  ].filter(([, argv]) => {
+  ] as const) {
     try {
-      run((argv as string[])[0] as string, (argv as string[]).slice(1));
-      return false;
-    } catch (error) {
-      // openvpn --version exits 1 after printing its version.
-      return !String((error as { stdout?: string }).stdout ?? "").includes("OpenVPN 2.");
+      run(argv[0], argv.slice(1));
+    } catch {
+      return `missing: ${name}`;
     }
-  });
-  if (missing.length > 0)
-    return `missing: ${missing.map(([name]) => name).join(", ")} (apt-get install openvpn iproute2 iputils-ping)`;
+  }
   if (!existsSync("/dev/net/tun")) return "no /dev/net/tun";
   return undefined;
 }
@@ -431,12 +433,8 @@ export class Lab {
 
   /** Routes the agent of `sw` owns in its kernel (protocol switchboard = 180): destination -> via. */
   kernelRoutes(sw: LabSwitchState): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const line of ip(["-4", "route", "show", "proto", "180"], sw.netns).split("\n")) {
-      const match = /^(\S+)(?: via (\S+))?/.exec(line.trim());
-      if (match?.[1]) out.set(match[1].includes("/") ? match[1] : `${match[1]}/32`, match[2] ?? "");
-    }
-    return out;
+    const routes = parseIpRouteJson(ip(["-json", "route", "show", "table", "main"], sw.netns));
+    return new Map(routes.filter((route) => route.owned).map((route) => [route.destination, route.via ?? ""]));
   }
 
   // --- hosts ---------------------------------------------------------------------------------
@@ -467,19 +465,14 @@ export class Lab {
   }
 
   /** Downloads the host's profile (trying `first` first) and starts OpenVPN; resolves when the tunnel is up. */
-  async startHost(host: LabHostState, first?: LabSwitchState, waitUp = true): Promise<number> {
+  async startHost(host: LabHostState, first?: LabSwitchState): Promise<number> {
     const query = first ? `?firstSwitchId=${first.id}` : "";
     const profile = await this.api.get<string>(`/api/hosts/${host.id}/profile${query}`);
-    const profilePath = join(host.dir, "profile.ovpn");
-    writeFileSync(profilePath, profile, { mode: 0o600 });
-    const from = logSize(this.hostLog(host));
-    host.pid = spawnInNetns(host.netns, [OPENVPN, "--config", profilePath], this.hostLog(host), process.env, host.dir);
-    this.save();
-    if (!waitUp) return Date.now();
-    return this.waitTunnelUp(host, from);
+    writeFileSync(join(host.dir, "profile.ovpn"), profile, { mode: 0o600 });
+    return this.restartHost(host);
   }
 
-  /** Starts the host's OpenVPN again with the profile it already has (no API needed). */
+  /** Starts the host's OpenVPN with the profile it already has (no API needed); resolves when the tunnel is up. */
   async restartHost(host: LabHostState): Promise<number> {
     const from = logSize(this.hostLog(host));
     const profilePath = join(host.dir, "profile.ovpn");

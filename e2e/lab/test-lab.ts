@@ -49,26 +49,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-let keepLogsAlways = false;
-
 /** `--only 1,4` runs a subset (for working on one scenario), `--keep-logs` keeps the lab's files; CI runs them all. */
-function selected(argv: readonly string[]): readonly Scenario[] {
+function options(argv: readonly string[]): { scenarios: readonly Scenario[]; keepLogs: boolean } {
   const { values } = parseArgs({
     args: [...argv],
     options: { only: { type: "string" }, "keep-logs": { type: "boolean" } },
     strict: true,
   });
-  if (values["keep-logs"]) keepLogsAlways = true;
-  if (values.only === undefined) return SCENARIOS;
+  const keepLogs = values["keep-logs"] === true;
+  if (values.only === undefined) return { scenarios: SCENARIOS, keepLogs };
   const numbers = values.only.split(",").map(Number);
   if (numbers.some((n) => !Number.isInteger(n) || n < 1 || n > SCENARIOS.length)) {
     throw new Error(`--only takes scenario numbers from 1 to ${SCENARIOS.length}, e.g. --only 1,4`);
   }
-  return SCENARIOS.filter((_, i) => numbers.includes(i + 1));
+  return { scenarios: SCENARIOS.filter((_, i) => numbers.includes(i + 1)), keepLogs };
 }
 
 async function main(): Promise<number> {
-  const scenarios = selected(process.argv.slice(2).filter((arg) => arg !== "--"));
+  const { scenarios, keepLogs: keepLogsAlways } = options(process.argv.slice(2).filter((arg) => arg !== "--"));
   const missing = labMissing();
   if (missing) {
     say(`lab: SKIPPED, ${scenarios.length} scenarios not run: ${missing}`);
