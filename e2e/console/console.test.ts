@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
+import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type SwitchSim, startSwitchSim } from "../../apps/agent/test/support/switch-sim.ts";
-import { startTestAgent, type TestAgent } from "../../apps/agent/test/support/test-agent.ts";
 import { type Browser, hasChromium, launchChromium, reportMissingChromium } from "./support/chromium.ts";
 import { type ConsoleServer, startConsoleServer } from "./support/console-server.ts";
 import { field, fieldError, screenshot, signIn, until } from "./support/page-helpers.ts";

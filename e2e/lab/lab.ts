@@ -14,15 +14,16 @@ import {
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentStatus, DEFAULT_AGENT_DIR, type Host, type SessionRecord, type Switch } from "@switchboard/shared";
+import { missing, OPENVPN } from "@switchboard/testkit/env";
+import { createFirstAdmin } from "@switchboard/testkit/server-process";
 import { parseIpRouteJson } from "../../apps/agent/src/routes/kernel-routes.ts";
-import { labSkipReason, OPENVPN } from "../../apps/agent/test/support/lab.ts";
-import { createFirstAdmin } from "../../apps/api/test/support/server-process.ts";
 
 export { OPENVPN };
 
+import { sleep, waitFor } from "@switchboard/testkit/wait";
 import { LabApi } from "./api.ts";
 import { LAB_ROOT, type LabHostState, type LabState, type LabSwitchState, loadState, saveState } from "./state.ts";
-import { alive, inNetns, ip, netnsExists, pidsInNetns, run, sleep, spawnInNetns, stopPid, waitFor } from "./system.ts";
+import { alive, inNetns, ip, netnsExists, pidsInNetns, run, spawnInNetns, stopPid } from "./system.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const API_MAIN = join(REPO, "apps/api/src/main.ts");
@@ -62,7 +63,7 @@ export interface LabOptions {
  * OpenVPN 2.6 and `ip netns` as the agent's OpenVPN tests need them; then what only the lab uses.
  */
 export function labMissing(): string | undefined {
-  const reason = labSkipReason();
+  const reason = missing("root", "openvpn", "openssl", "netns");
   if (reason) return reason;
   for (const [name, argv] of [
     ["util-linux unshare", ["unshare", "--version"]],

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { sleep } from "@switchboard/testkit/wait";
 import type { LabHostState } from "./state.ts";
-import { sleep } from "./system.ts";
 
 /**
  * A continuous ping from one host to an address, 100 a second, keeping the time of every

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { percentile } from "@switchboard/testkit/stats";
 import { Lab, labMissing } from "./lab.ts";
 import { changePropagation } from "./scenarios/change-propagation.ts";
 import type { Figures, Scenario } from "./scenarios/context.ts";
@@ -33,12 +34,6 @@ const SCENARIO_TIMEOUT_MS = 180_000;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -105,8 +100,8 @@ async function main(): Promise<number> {
     }
   }
   say(`lab suite took ${((Date.now() - began) / 1000).toFixed(1)} s`);
-  const p50 = percentile(figures.convergenceMs, 50);
-  const p99 = percentile(figures.convergenceMs, 99);
+  const p50 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 50) : undefined;
+  const p99 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 99) : undefined;
   const failoverMax = Math.max(0, ...figures.failover.filter((f) => f.kind !== "clean stop").map((f) => f.seconds));
   const cleanMax = Math.max(0, ...figures.failover.filter((f) => f.kind === "clean stop").map((f) => f.seconds));
   if (figures.failoverTargetS !== undefined) say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);

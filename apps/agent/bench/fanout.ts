@@ -7,8 +7,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
+import { percentile } from "@switchboard/testkit/stats";
 import WebSocket from "ws";
-import { adminTokenHeaders, startServer } from "../../api/test/support/server-process.ts";
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 50_000);
@@ -34,11 +35,6 @@ interface SimAgent {
   socket: WebSocket;
   revision: number;
   ready: Promise<void>;
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
 
 async function rssMb(pid: number): Promise<{ now: number; peak: number }> {

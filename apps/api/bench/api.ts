@@ -9,9 +9,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
+import { ms, percentile, timed } from "@switchboard/testkit/stats";
 import pg from "pg";
-import { adminTokenHeaders, startServer } from "../test/support/server-process.ts";
-import { ms, percentile, timed } from "./stats.ts";
 
 const HOSTS = 10_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);

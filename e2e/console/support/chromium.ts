@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromiumPath } from "@switchboard/testkit/env";
 import { type BrowserContext, chromium } from "playwright-core";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const hasChromium = existsSync(CHROMIUM);
+/** Debian's Chromium: CHROMIUM_PATH, else `chromium` on PATH (so a run without it on PATH says so). */
+export const CHROMIUM = chromiumPath() ?? process.env.CHROMIUM_PATH ?? "chromium";
+export const hasChromium = chromiumPath() !== undefined;
 
 const ARGS = [
   "--headless",

@@ -2,12 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  createFirstAdmin,
-  type ServerProcess,
-  setupTokenOf,
-  startServer,
-} from "../../../apps/api/test/support/server-process.ts";
+import { createFirstAdmin, type ServerProcess, setupTokenOf, startServer } from "@switchboard/testkit/server-process";
 
 const BUILT_CONSOLE = fileURLToPath(new URL("../../../apps/web/dist/index.html", import.meta.url));
 

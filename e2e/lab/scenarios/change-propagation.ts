@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { waitFor } from "../system.ts";
+import { waitFor } from "@switchboard/testkit/wait";
 import { assertReachable, assertRoutesConverged, type Scenario, tunAddressOf } from "./context.ts";
 
 /** host2's static address changes through the API: its next connection has it; the old one is dead. */

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
+import { waitFor } from "@switchboard/testkit/wait";
 import type { Lab } from "../lab.ts";
 import type { LabHostState, LabSwitchState } from "../state.ts";
-import { inNetns, waitFor } from "../system.ts";
+import { inNetns } from "../system.ts";
 
 export interface Figures {
   /** Tunnel up -> first answer from a host on another switch, ms, one per connect. */

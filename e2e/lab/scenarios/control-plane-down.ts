@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ip, waitFor } from "../system.ts";
+import { waitFor } from "@switchboard/testkit/wait";
+import { ip } from "../system.ts";
 import { assertReachable, type Scenario } from "./context.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
+import { waitFor } from "@switchboard/testkit/wait";
 import { Prober } from "../probe.ts";
-import { waitFor } from "../system.ts";
 import type { Scenario } from "./context.ts";
 
 const CONNECTS = 30;

@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sleep, waitFor } from "@switchboard/testkit/wait";
 import { OPENVPN } from "../lab.ts";
-import { sleep, spawnInNetns, stopPid, waitFor } from "../system.ts";
+import { spawnInNetns, stopPid } from "../system.ts";
 import { assertReachable, type Scenario } from "./context.ts";
 
 /**

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { inNetns, sleep } from "../system.ts";
+import { sleep } from "@switchboard/testkit/wait";
+import { inNetns } from "../system.ts";
 import { assertReachable, type Scenario, tunAddressOf } from "./context.ts";
 
 // A TCP echo in one host's namespace, and a client in another's: node, so no shell is involved.

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentToApiMessage } from "@switchboard/shared";
+import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent } from "../../src/agent.ts";
 import { type CommandRunner, spawnRunner } from "../../src/system/command-runner.ts";
 import { desiredState } from "../support/desired.ts";
-import { FakeIp } from "../support/fake-ip.ts";
 
 /** ip goes to the fake kernel; mkfifo (the hook FIFO) runs for real in the temp directory. */
 function runnerWith(ip: FakeIp): CommandRunner {

@@ -9,9 +9,10 @@ import {
   renderBackboneLinkConfigs,
   switchPaths,
 } from "@switchboard/shared";
+import { OPENVPN } from "@switchboard/testkit/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LinkMonitor } from "../../src/openvpn/link-monitor.ts";
-import { labNetwork, labSkipReason, labSwitch, OPENVPN, uniqueNetns } from "../support/lab.ts";
+import { labNetwork, labSkipReason, labSwitch, uniqueNetns } from "../support/lab.ts";
 
 const skip = labSkipReason();
 const switchA: RenderSwitch = { ...labSwitch, id: "sw-a", name: "a", backboneAddress: "10.200.200.1" };

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backboneLinkPaths, type LinkEndState } from "@switchboard/shared";
+import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/agent/fake-management";
 import { afterEach, describe, expect, it } from "vitest";
 import { LinkMonitor } from "../../src/openvpn/link-monitor.ts";
-import { type FakeManagement, startFakeManagement } from "../support/fake-management.ts";
 
 async function until(check: () => boolean, what: string, timeoutMs = 3000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
+import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/agent/fake-management";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ClientNotification, ManagementClient, ManagementError } from "../../src/openvpn/management-client.ts";
-import { type FakeManagement, startFakeManagement } from "../support/fake-management.ts";
 import { createLab, type Lab, labSkipReason } from "../support/lab.ts";
 
 const STATUS = [

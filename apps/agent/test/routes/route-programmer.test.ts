@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RouteProgrammer } from "../../src/routes/route-programmer.ts";
 import { spawnRunner } from "../../src/system/command-runner.ts";
-import { FakeIp } from "../support/fake-ip.ts";
 import { netnsSkipReason, uniqueNetns } from "../support/lab.ts";
 
 const r = (n: number, via = "10.200.200.2", dev = "sbb-aaaaa-2") => ({ destination: `10.100.100.${n}/32`, via, dev });

@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent } from "../../src/agent.ts";
 import { OpenVpnProcesses } from "../../src/supervise/openvpn-processes.ts";
 import { ProcessSupervisor, type Spawner } from "../../src/supervise/process-supervisor.ts";
 import { desiredState } from "../support/desired.ts";
-import { FakeIp } from "../support/fake-ip.ts";
 
 async function until(check: () => boolean, what: string, timeoutMs = 3000) {
   const deadline = Date.now() + timeoutMs;

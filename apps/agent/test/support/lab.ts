@@ -14,6 +14,7 @@ import {
   renderSwitchServerConfig,
   switchPaths,
 } from "@switchboard/shared";
+import { missing, OPENVPN } from "@switchboard/testkit/env";
 
 /**
  * A real OpenVPN 2.6 server and clients in a throwaway network namespace, for the tests that
@@ -22,31 +23,16 @@ import {
  * management socket and the hook FIFO are files, so the test process reaches them from outside.
  */
 
-export const OPENVPN = existsSync("/usr/sbin/openvpn") ? "/usr/sbin/openvpn" : "openvpn";
 const READY = "Initialization Sequence Completed";
-
-function probe(command: string, args: string[]): string | undefined {
-  const result = spawnSync(command, args, { encoding: "utf8" });
-  return result.status === 0 ? `${result.stdout}${result.stderr}` : undefined;
-}
 
 /** Why the lab cannot run here, or undefined when it can. */
 export function labSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  const version = probe(OPENVPN, ["--version"]);
-  if (version === undefined) return "openvpn not installed";
-  const match = /OpenVPN (\d+)\.(\d+)/.exec(version);
-  if (!match || Number(match[1]) * 100 + Number(match[2]) < 206) return "openvpn older than 2.6";
-  if (probe("openssl", ["version"]) === undefined) return "openssl not installed";
-  if (probe("ip", ["netns", "list"]) === undefined) return "ip netns unavailable";
-  return undefined;
+  return missing("root", "openvpn", "openssl", "netns");
 }
 
 /** Why namespace route tests cannot run here (root and iproute2 only), or undefined. */
 export function netnsSkipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (probe("ip", ["netns", "list"]) === undefined) return "ip netns unavailable";
-  return undefined;
+  return missing("root", "netns");
 }
 
 export function uniqueNetns(prefix: string): string {

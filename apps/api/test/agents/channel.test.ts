@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
+import { openRawSocket } from "@switchboard/testkit/agent/raw-socket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent } from "../../../agent/src/agent.ts";
 import { ChannelClient, channelUrl } from "../../../agent/src/channel/channel-client.ts";
 import { loadCredential } from "../../../agent/src/channel/credential-file.ts";
 import { enroll } from "../../../agent/src/channel/enroll.ts";
-import { FakeIp } from "../../../agent/test/support/fake-ip.ts";
-import { openRawSocket } from "../../../agent/test/support/raw-socket.ts";
 import { enrollmentToken, type LiveApi, networkWithSwitches, startLiveApi } from "../support/live-api.ts";
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
+import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
+import { ANY_DEVICE, startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeIp } from "../../../agent/test/support/fake-ip.ts";
-import { type SwitchSim, startSwitchSim } from "../../../agent/test/support/switch-sim.ts";
-import { ANY_DEVICE, startTestAgent, type TestAgent } from "../../../agent/test/support/test-agent.ts";
 import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
 
 describe("control plane down: the agent keeps and restores its state [pglite]", () => {

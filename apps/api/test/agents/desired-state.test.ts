@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestAgent, type TestAgent } from "../../../agent/test/support/test-agent.ts";
 import { certificateAuthority } from "../../src/features/pki/certificate-authority.ts";
 import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
 

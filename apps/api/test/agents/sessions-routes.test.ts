@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
+import type { FakeKernelRoute } from "@switchboard/testkit/agent/fake-ip";
+import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
+import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FakeKernelRoute } from "../../../agent/test/support/fake-ip.ts";
-import { type SwitchSim, startSwitchSim } from "../../../agent/test/support/switch-sim.ts";
-import { startTestAgent, type TestAgent } from "../../../agent/test/support/test-agent.ts";
 import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
 

@@ -1,6 +1,6 @@
 import { hash } from "@node-rs/argon2";
+import { openRawSocket } from "@switchboard/testkit/agent/raw-socket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openRawSocket } from "../../../agent/test/support/raw-socket.ts";
 import { apiClient } from "../support/api-client.ts";
 import { type LiveApi, startLiveApi } from "../support/live-api.ts";
 import { seedToken } from "../support/test-app.ts";

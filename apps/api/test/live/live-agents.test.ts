@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs";
 import { backboneLinkPaths, networkAddress, parseCidr, parseIpv4 } from "@switchboard/shared";
+import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/agent/fake-management";
+import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
+import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type FakeManagement, startFakeManagement } from "../../../agent/test/support/fake-management.ts";
-import { type SwitchSim, startSwitchSim } from "../../../agent/test/support/switch-sim.ts";
-import { startTestAgent, type TestAgent } from "../../../agent/test/support/test-agent.ts";
 import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
 import { seedToken } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";

@@ -1,7 +1,7 @@
 import { FormatRegistry } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type LiveMessage, LiveMessageSchema } from "@switchboard/shared";
-import { openRawSocket, type RawSocket } from "../../../agent/test/support/raw-socket.ts";
+import { openRawSocket, type RawSocket } from "@switchboard/testkit/agent/raw-socket";
 import type { LiveApi } from "../support/live-api.ts";
 
 // The compiled checker knows no formats by itself; these are loose on purpose (shape, not calendar).

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerProcess, startServer } from "@switchboard/testkit/server-process";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServer } from "../support/server-process.ts";
 import { createScratchDatabase, testDatabaseUrl } from "../support/test-database.ts";
 
 const running: ServerProcess[] = [];

@@ -36,14 +36,5 @@ function safeJson(text: string) {
   }
 }
 
-let counter = 0;
 /** A network body with unique subnets, so tests in one file never overlap each other. */
-export function networkBody(overrides: Record<string, unknown> = {}) {
-  counter += 1;
-  return {
-    name: `net-${counter}-${Math.random().toString(36).slice(2, 8)}`,
-    dataSubnet: `10.${counter}.0.0/24`,
-    backboneSubnet: `172.16.${counter}.0/24`,
-    ...overrides,
-  };
-}
+export { networkBody } from "@switchboard/testkit/network-fixture";

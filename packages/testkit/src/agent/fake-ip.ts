@@ -1,4 +1,4 @@
-import type { CommandResult, CommandRunner } from "../../src/system/command-runner.ts";
+import type { CommandResult, CommandRunner } from "@switchboard/agent/src/system/command-runner.ts";
 
 /** A main-table route as the fake kernel keeps it. */
 export interface FakeKernelRoute {

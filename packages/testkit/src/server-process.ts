@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../../apps/api/src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent } from "../../src/agent.ts";
-import { ChannelClient } from "../../src/channel/channel-client.ts";
-import { type CommandRunner, spawnRunner } from "../../src/system/command-runner.ts";
+import { Agent } from "@switchboard/agent/src/agent.ts";
+import { ChannelClient } from "@switchboard/agent/src/channel/channel-client.ts";
+import { type CommandRunner, spawnRunner } from "@switchboard/agent/src/system/command-runner.ts";
 import { FakeIp } from "./fake-ip.ts";
 
 /** Every device exists in this fake kernel, so routes over any backbone link apply. */
