@@ -4,8 +4,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["apps/*/test/**/*.test.{ts,tsx}", "packages/*/test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: the suite must pass on a busy 2-core machine, where one PGlite database takes
+    // seconds to migrate. These catch hangs; no test asserts on elapsed time.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     reporters: ["default", "./vitest.summary-reporter.ts"],
   },
 });
