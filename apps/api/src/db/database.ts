@@ -19,7 +19,8 @@ export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../../../prisma/
 export type DatabaseTarget =
   | { kind: "postgres"; url: string }
   | { kind: "pglite"; dataDir: string }
-  | { kind: "pglite"; inMemory: true };
+  /** `snapshot`: a dump of a migrated database (`pgliteSnapshot`) to start from instead of an empty one. */
+  | { kind: "pglite"; inMemory: true; snapshot?: Blob };
 
 export interface Database {
   kind: "postgres" | "pglite";
@@ -75,7 +76,7 @@ async function openPostgres(url: string, migrations: Awaited<ReturnType<typeof r
 const extensions = { pg_trgm };
 
 async function openPglite(
-  target: { dataDir: string } | { inMemory: true },
+  target: { dataDir: string } | { inMemory: true; snapshot?: Blob },
   migrations: Awaited<ReturnType<typeof readMigrations>>,
 ): Promise<Database> {
   let release = () => {};
@@ -94,7 +95,7 @@ async function openPglite(
       );
     }
   } else {
-    pglite = await PGlite.create({ extensions });
+    pglite = await PGlite.create({ extensions, ...(target.snapshot ? { loadDataDir: target.snapshot } : {}) });
   }
   let result: MigrationResult;
   try {
@@ -117,6 +118,22 @@ async function openPglite(
     await pglite.close();
     release();
   });
+}
+
+/**
+ * A migrated in-memory database, dumped. Loading it takes about a quarter of the time of a fresh
+ * database plus every migration, which is what a test suite that opens hundreds of them pays.
+ */
+export async function pgliteSnapshot(options: OpenDatabaseOptions = {}): Promise<Blob> {
+  const migrations = await readMigrations(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  const pglite = await PGlite.create({ extensions });
+  try {
+    await migrate(pgliteSession(pglite), migrations);
+    await pglite.exec("VACUUM (ANALYZE)");
+    return await pglite.dumpDataDir("none");
+  } finally {
+    await pglite.close();
+  }
 }
 
 function wrap(
