@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { certificateAuthority } from "../../src/features/pki/certificate-authority.ts";
@@ -7,11 +8,9 @@ import type { PkiSettings } from "../../src/features/pki/pki-settings.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
 import { unseal } from "../../src/pki/index.ts";
 import { type ApiClient, apiClient, networkBody } from "../support/api-client.ts";
-import { hasOpenssl, openssl, opensslCsr, scratchDir } from "../support/openssl.ts";
+import { openssl, opensslCsr, scratchDir } from "../support/openssl.ts";
 import { openTestAppWithDatabase } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
-
-const needsOpenssl = hasOpenssl ? "" : " (skipped: openssl is not installed)";
 
 describeEachDatabase("certificates API", (kind: DatabaseKind) => {
   let app: TypedApp;
@@ -62,20 +61,18 @@ describeEachDatabase("certificates API", (kind: DatabaseKind) => {
     expect(crl.text).toMatch(/^-----BEGIN X509 CRL-----/);
   });
 
-  it.skipIf(!hasOpenssl)(
-    `issues a switch its server and backbone certificates, which openssl accepts${needsOpenssl}`,
-    async () => {
-      const certs = (await api.get(`/api/certificates?networkId=${net.id}&kind=server`)).body.items;
-      expect(certs).toHaveLength(1);
-      expect((await verify(certs[0].pem, "sslserver")).status).toBe(0);
-      const backbone = (await api.get(`/api/certificates?networkId=${net.id}&kind=backbone`)).body.items[0];
-      expect((await verify(backbone.pem, "sslserver")).status).toBe(0);
-      expect((await verify(backbone.pem, "sslclient")).status).toBe(0);
-    },
-  );
+  itNeeding(["openssl"], "issues a switch its server and backbone certificates, which openssl accepts", async () => {
+    const certs = (await api.get(`/api/certificates?networkId=${net.id}&kind=server`)).body.items;
+    expect(certs).toHaveLength(1);
+    expect((await verify(certs[0].pem, "sslserver")).status).toBe(0);
+    const backbone = (await api.get(`/api/certificates?networkId=${net.id}&kind=backbone`)).body.items[0];
+    expect((await verify(backbone.pem, "sslserver")).status).toBe(0);
+    expect((await verify(backbone.pem, "sslclient")).status).toBe(0);
+  });
 
-  it.skipIf(!hasOpenssl)(
-    `downloads a profile with inline CA, client certificate, key and tls-crypt key, and audits it${needsOpenssl}`,
+  itNeeding(
+    ["openssl"],
+    "downloads a profile with inline CA, client certificate, key and tls-crypt key, and audits it",
     async () => {
       const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "web-1" })).body;
       const profile = await api.get(`/api/hosts/${host.id}/profile`);
@@ -125,24 +122,21 @@ describeEachDatabase("certificates API", (kind: DatabaseKind) => {
     expect((await api.delete(`/api/switches/${b.id}`)).status).toBe(204);
   });
 
-  it.skipIf(!hasOpenssl)(
-    `signs a host's CSR so it keeps its key, superseding its previous certificate${needsOpenssl}`,
-    async () => {
-      const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "db-1" })).body;
-      const first = (await api.post(`/api/hosts/${host.id}/certificate`, {})).body;
-      expect(first.keyHeld).toBe(true);
-      const { csrPath } = opensslCsr(files, "db-1", "/CN=db-1");
-      const signed = await api.post(`/api/hosts/${host.id}/certificate`, { csr: readFileSync(csrPath, "utf8") });
-      expect(signed.status).toBe(201);
-      expect(signed.body).toMatchObject({ kind: "client", commonName: "db-1", keyHeld: false, hostId: host.id });
-      const previous = (await api.get(`/api/certificates/${first.id}`)).body;
-      expect(previous).toMatchObject({ revocationReason: "superseded" });
-      expect((await verify(first.pem, "sslclient", true)).out).toContain("certificate revoked");
-      expect((await verify(signed.body.pem, "sslclient", true)).status).toBe(0);
-    },
-  );
+  itNeeding(["openssl"], "signs a host's CSR so it keeps its key, superseding its previous certificate", async () => {
+    const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "db-1" })).body;
+    const first = (await api.post(`/api/hosts/${host.id}/certificate`, {})).body;
+    expect(first.keyHeld).toBe(true);
+    const { csrPath } = opensslCsr(files, "db-1", "/CN=db-1");
+    const signed = await api.post(`/api/hosts/${host.id}/certificate`, { csr: readFileSync(csrPath, "utf8") });
+    expect(signed.status).toBe(201);
+    expect(signed.body).toMatchObject({ kind: "client", commonName: "db-1", keyHeld: false, hostId: host.id });
+    const previous = (await api.get(`/api/certificates/${first.id}`)).body;
+    expect(previous).toMatchObject({ revocationReason: "superseded" });
+    expect((await verify(first.pem, "sslclient", true)).out).toContain("certificate revoked");
+    expect((await verify(signed.body.pem, "sslclient", true)).status).toBe(0);
+  });
 
-  it.skipIf(!hasOpenssl)(`refuses a CSR whose subject does not match the host${needsOpenssl}`, async () => {
+  itNeeding(["openssl"], "refuses a CSR whose subject does not match the host", async () => {
     const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "app-1" })).body;
     for (const [name, subject] of [
       ["other", "/CN=app-2"],
@@ -159,29 +153,26 @@ describeEachDatabase("certificates API", (kind: DatabaseKind) => {
     expect(garbage.status).toBe(400);
   });
 
-  it.skipIf(!hasOpenssl)(
-    `revokes a certificate into the CRL, after which openssl refuses it${needsOpenssl}`,
-    async () => {
-      const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "laptop-7" })).body;
-      const cert = (await api.post(`/api/hosts/${host.id}/certificate`, {})).body;
-      const before = (await api.get(`/api/networks/${net.id}/pki`)).body.crl.number;
-      const revoked = await api.post(`/api/certificates/${cert.id}/revoke`, { reason: "keyCompromise" });
-      expect(revoked.status).toBe(200);
-      expect(revoked.body).toMatchObject({ revocationReason: "keyCompromise", revokedAt: expect.any(String) });
-      expect((await api.get(`/api/networks/${net.id}/pki`)).body.crl.number).toBe(before + 1);
-      const crlText = openssl([
-        "crl",
-        "-text",
-        "-noout",
-        "-in",
-        files.write("crl-now.pem", (await api.get(`/api/networks/${net.id}/crl`)).text),
-      ]).out;
-      expect(crlText).toContain(`Serial Number: ${cert.serial}`);
-      expect(crlText).toContain("Key Compromise");
-      expect((await verify(cert.pem, "sslclient", true)).out).toContain("certificate revoked");
-      expect((await api.post(`/api/certificates/${cert.id}/revoke`, {})).status).toBe(409);
-    },
-  );
+  itNeeding(["openssl"], "revokes a certificate into the CRL, after which openssl refuses it", async () => {
+    const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "laptop-7" })).body;
+    const cert = (await api.post(`/api/hosts/${host.id}/certificate`, {})).body;
+    const before = (await api.get(`/api/networks/${net.id}/pki`)).body.crl.number;
+    const revoked = await api.post(`/api/certificates/${cert.id}/revoke`, { reason: "keyCompromise" });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ revocationReason: "keyCompromise", revokedAt: expect.any(String) });
+    expect((await api.get(`/api/networks/${net.id}/pki`)).body.crl.number).toBe(before + 1);
+    const crlText = openssl([
+      "crl",
+      "-text",
+      "-noout",
+      "-in",
+      files.write("crl-now.pem", (await api.get(`/api/networks/${net.id}/crl`)).text),
+    ]).out;
+    expect(crlText).toContain(`Serial Number: ${cert.serial}`);
+    expect(crlText).toContain("Key Compromise");
+    expect((await verify(cert.pem, "sslclient", true)).out).toContain("certificate revoked");
+    expect((await api.post(`/api/certificates/${cert.id}/revoke`, {})).status).toBe(409);
+  });
 
   it("lists certificates expiring soon and renews one", async () => {
     const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "short-lived" })).body;

@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { missing } from "@switchboard/testkit/env";
+import { itNeeding } from "@switchboard/testkit/needs";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { TypedApp } from "../../src/http/typed-app.ts";
 import { type ApiClient, apiClient, networkBody } from "../support/api-client.ts";
-import { EASYRSA, hasEasyRsa, openssl, scratchDir } from "../support/openssl.ts";
+import { EASYRSA, openssl, scratchDir } from "../support/openssl.ts";
 import { openTestApp } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
-
-const reason = hasEasyRsa ? "" : " (skipped: easy-rsa or openssl is not installed)";
 
 describeEachDatabase("easy-rsa migration", (kind: DatabaseKind) => {
   let app: TypedApp;
@@ -28,7 +28,7 @@ describeEachDatabase("easy-rsa migration", (kind: DatabaseKind) => {
   beforeAll(async () => {
     app = await openTestApp(kind);
     api = apiClient(app);
-    if (!hasEasyRsa) return;
+    if (missing("openssl", "easy-rsa")) return; // its tests are skipped, and say why
     easyrsa("init-pki");
     easyrsa("build-ca", "nopass");
     for (const name of ["keeper", "gone"]) easyrsa("build-client-full", name, "nopass");
@@ -50,8 +50,9 @@ describeEachDatabase("easy-rsa migration", (kind: DatabaseKind) => {
     })),
   });
 
-  it.skipIf(!hasEasyRsa)(
-    `adopts an easy-rsa PKI keeping serials and revocations, and signs with its CA${reason}`,
+  itNeeding(
+    ["openssl", "easy-rsa"],
+    "adopts an easy-rsa PKI keeping serials and revocations, and signs with its CA",
     async () => {
       const net = (await api.post("/api/networks", networkBody())).body;
       const keeper = (await api.post("/api/hosts", { networkId: net.id, commonName: "keeper" })).body;
@@ -102,7 +103,7 @@ describeEachDatabase("easy-rsa migration", (kind: DatabaseKind) => {
     },
   );
 
-  it.skipIf(!hasEasyRsa)(`refuses a CA key that does not match the CA certificate${reason}`, async () => {
+  itNeeding(["openssl", "easy-rsa"], "refuses a CA key that does not match the CA certificate", async () => {
     const net = (await api.post("/api/networks", networkBody())).body;
     const other = scratchDir("sb-otherkey-");
     try {

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
 import { type ApiClient, apiClient, networkBody } from "../support/api-client.ts";
-import { hasOpenssl, opensslCsr, scratchDir } from "../support/openssl.ts";
+import { opensslCsr, scratchDir } from "../support/openssl.ts";
 import { openTestAppWithDatabase } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
 
@@ -201,31 +202,28 @@ describeEachDatabase("audit log", (kind: DatabaseKind) => {
     ).toEqual(["taken"]);
   });
 
-  it.skipIf(!hasOpenssl)(
-    `audits every profile download and CSR signing${hasOpenssl ? "" : " (skipped: openssl is not installed)"}`,
-    async () => {
-      const net = (await api.post("/api/networks", networkBody())).body;
-      const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "csr-host" })).body;
-      const noSwitch = await api.get(`/api/hosts/${host.id}/profile`);
-      expect(noSwitch.status).toBe(409);
-      expect(noSwitch.body.message).toContain("at least one switch must be enabled");
-      await api.post("/api/switches", { networkId: net.id, name: "a", endpointHost: "a.example" });
-      const { csrPath } = opensslCsr(files, "csr-host", "/CN=csr-host");
-      await api.post(`/api/hosts/${host.id}/certificate`, { csr: readFileSync(csrPath, "utf8") });
-      expect(await lastAudit()).toMatchObject({
-        action: "certificate.issue",
-        summary: expect.objectContaining({ csr: true }),
-      });
-      const profile = await api.get(`/api/hosts/${host.id}/profile`);
-      expect(profile.status, profile.text).toBe(200);
-      expect(profile.text).not.toContain("<key>");
-      expect(await lastAudit()).toMatchObject({
-        action: "host.profile.download",
-        targetId: host.id,
-        summary: expect.objectContaining({ includesKey: false }),
-      });
-    },
-  );
+  itNeeding(["openssl"], "audits every profile download and CSR signing", async () => {
+    const net = (await api.post("/api/networks", networkBody())).body;
+    const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "csr-host" })).body;
+    const noSwitch = await api.get(`/api/hosts/${host.id}/profile`);
+    expect(noSwitch.status).toBe(409);
+    expect(noSwitch.body.message).toContain("at least one switch must be enabled");
+    await api.post("/api/switches", { networkId: net.id, name: "a", endpointHost: "a.example" });
+    const { csrPath } = opensslCsr(files, "csr-host", "/CN=csr-host");
+    await api.post(`/api/hosts/${host.id}/certificate`, { csr: readFileSync(csrPath, "utf8") });
+    expect(await lastAudit()).toMatchObject({
+      action: "certificate.issue",
+      summary: expect.objectContaining({ csr: true }),
+    });
+    const profile = await api.get(`/api/hosts/${host.id}/profile`);
+    expect(profile.status, profile.text).toBe(200);
+    expect(profile.text).not.toContain("<key>");
+    expect(await lastAudit()).toMatchObject({
+      action: "host.profile.download",
+      targetId: host.id,
+      summary: expect.objectContaining({ includesKey: false }),
+    });
+  });
 
   it("is append-only, filterable and paginated, and only admins and auditors read it", async () => {
     await expect(db.prisma.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildCrl,
@@ -11,9 +12,6 @@ import {
   type IssuedCertificate,
   issueCertificate,
 } from "../../src/pki/index.ts";
-
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-const withOpenssl = (name: string) => (hasOpenssl ? name : `${name} (skipped: openssl not installed)`);
 
 let dir: string;
 let ca: CreatedCa;
@@ -66,39 +64,34 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("buildCrl", () => {
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("lists the revoked serial with its reason, date, CRL number and authority key id"),
-    () => {
-      const text = openssl("crl", "-in", crlPath, "-text", "-noout").output;
-      expect(text).toMatch(/Version 2 \(0x1\)/);
-      expect(text).toMatch(/Issuer: CN = CRL test CA/);
-      expect(text).toContain(`Serial Number: ${revoked.serialHex}`);
-      expect(text).toMatch(/Revocation Date: Jan {2}2 03:04:05 2026 GMT/);
-      expect(text).toMatch(/X509v3 CRL Reason Code: \n\s+Key Compromise/);
-      expect(text).toMatch(/X509v3 CRL Number: \n\s+7/);
-      expect(text).toMatch(/X509v3 Authority Key Identifier/);
-      expect(text).not.toContain(kept.serialHex);
-    },
-  );
+  itNeeding(["openssl"], "lists the revoked serial with its reason, date, CRL number and authority key id", () => {
+    const text = openssl("crl", "-in", crlPath, "-text", "-noout").output;
+    expect(text).toMatch(/Version 2 \(0x1\)/);
+    expect(text).toMatch(/Issuer: CN = CRL test CA/);
+    expect(text).toContain(`Serial Number: ${revoked.serialHex}`);
+    expect(text).toMatch(/Revocation Date: Jan {2}2 03:04:05 2026 GMT/);
+    expect(text).toMatch(/X509v3 CRL Reason Code: \n\s+Key Compromise/);
+    expect(text).toMatch(/X509v3 CRL Number: \n\s+7/);
+    expect(text).toMatch(/X509v3 Authority Key Identifier/);
+    expect(text).not.toContain(kept.serialHex);
+  });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("is signed by the CA"), () => {
+  itNeeding(["openssl"], "is signed by the CA", () => {
     expect(openssl("crl", "-in", crlPath, "-CAfile", path("ca.pem"), "-noout").output).toMatch(/verify OK/);
   });
 
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("makes openssl verify -crl_check refuse the revoked certificate and pass the others"),
-    () => {
-      const check = (cert: string) =>
-        openssl("verify", "-crl_check", "-CAfile", path("ca.pem"), "-CRLfile", crlPath, "-purpose", "sslclient", cert);
-      const refused = check(path("revoked.pem"));
-      expect(refused.ok).toBe(false);
-      expect(refused.output).toMatch(/certificate revoked/);
-      expect(check(path("kept.pem")).output).toContain(": OK");
-    },
-  );
+  itNeeding(["openssl"], "makes openssl verify -crl_check refuse the revoked certificate and pass the others", () => {
+    const check = (cert: string) =>
+      openssl("verify", "-crl_check", "-CAfile", path("ca.pem"), "-CRLfile", crlPath, "-purpose", "sslclient", cert);
+    const refused = check(path("revoked.pem"));
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toMatch(/certificate revoked/);
+    expect(check(path("kept.pem")).output).toContain(": OK");
+  });
 
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("writes every reason, and leaves the reason out for unspecified as RFC 5280 asks"),
+  itNeeding(
+    ["openssl"],
+    "writes every reason, and leaves the reason out for unspecified as RFC 5280 asks",
     async () => {
       const reasons = [
         "unspecified",
@@ -127,7 +120,7 @@ describe("buildCrl", () => {
     },
   );
 
-  it.skipIf(!hasOpenssl)(withOpenssl("keeps serials whose top bit is set positive"), async () => {
+  itNeeding(["openssl"], "keeps serials whose top bit is set positive", async () => {
     const serialHex = "E0E239BB4279904E72AB4F4AC37E4DE1";
     const pem = await crl({ revoked: [{ serialHex, revokedAt: thisUpdate, reason: "superseded" }] });
     expect(openssl("crl", "-in", path("high.pem", pem), "-text", "-noout").output).toContain(
@@ -135,14 +128,14 @@ describe("buildCrl", () => {
     );
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("writes an empty CRL without a revoked list, which openssl accepts"), async () => {
+  itNeeding(["openssl"], "writes an empty CRL without a revoked list, which openssl accepts", async () => {
     const file = path("empty.pem", await crl({ crlNumber: 0n }));
     const text = openssl("crl", "-in", file, "-text", "-noout").output;
     expect(text).toMatch(/No Revoked Certificates/);
     expect(openssl("crl", "-in", file, "-CAfile", path("ca.pem"), "-noout").output).toMatch(/verify OK/);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("uses GeneralizedTime for dates from 2050"), async () => {
+  itNeeding(["openssl"], "uses GeneralizedTime for dates from 2050", async () => {
     const far = await crl({ nextUpdate: new Date("2051-06-01T00:00:00Z") });
     expect(openssl("crl", "-in", path("far.pem", far), "-noout", "-nextupdate").output).toMatch(
       /Jun {2}1 00:00:00 2051 GMT/,

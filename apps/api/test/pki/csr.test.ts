@@ -3,12 +3,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { itNeeding } from "@switchboard/testkit/needs";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CreatedCa, createCa, createCsr, PkiError, readCertificate, signCsr } from "../../src/pki/index.ts";
-
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-const withOpenssl = (name: string) => (hasOpenssl ? name : `${name} (skipped: openssl not installed)`);
 
 let dir: string;
 let ca: CreatedCa;
@@ -57,7 +55,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("signCsr accepts", () => {
-  it.skipIf(!hasOpenssl)(withOpenssl("a request made by createCsr, and the host keeps its key"), async () => {
+  itNeeding(["openssl"], "a request made by createCsr, and the host keeps its key", async () => {
     const csr = await createCsr({ commonName: "host-1", keyPem: rsaKeyPem.toString() });
     const issued = await sign(csr, "host-1");
     expect(issued).not.toHaveProperty("keyPem");
@@ -66,7 +64,7 @@ describe("signCsr accepts", () => {
     expect(verified.output).toContain(": OK");
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("a request from openssl req, ignoring the extensions it asks for"), async () => {
+  itNeeding(["openssl"], "a request from openssl req, ignoring the extensions it asks for", async () => {
     const key = join(dir, "req.key");
     writeFileSync(key, rsaKeyPem);
     const request = join(dir, "req.csr");
@@ -95,7 +93,7 @@ describe("signCsr accepts", () => {
     expect(text).toMatch(/Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("an EC P-256 request"), async () => {
+  itNeeding(["openssl"], "an EC P-256 request", async () => {
     const request = join(dir, "ec.csr");
     const made = openssl(
       "req",
@@ -220,7 +218,7 @@ describe("signCsr refuses", () => {
     );
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("an Ed25519 key"), async () => {
+  itNeeding(["openssl"], "an Ed25519 key", async () => {
     const request = join(dir, "ed.csr");
     openssl("genpkey", "-algorithm", "ed25519", "-out", join(dir, "ed.key"));
     expect(openssl("req", "-new", "-key", join(dir, "ed.key"), "-subj", "/CN=ed", "-out", request).ok).toBe(true);

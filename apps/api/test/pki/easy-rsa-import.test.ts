@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EASYRSA, missing } from "@switchboard/testkit/env";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIndex } from "../../src/pki/easy-rsa-import.ts";
 import {
@@ -13,11 +15,6 @@ import {
   PkiError,
   signCsr,
 } from "../../src/pki/index.ts";
-
-const EASYRSA = "/usr/share/easy-rsa/easyrsa";
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-const hasEasyRsa = hasOpenssl && existsSync(EASYRSA);
-const withEasyRsa = (name: string) => (hasEasyRsa ? name : `${name} (skipped: easy-rsa or openssl not installed)`);
 
 let dir: string;
 let pki: string;
@@ -53,7 +50,7 @@ describe("importEasyRsaPki", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "pki-easyrsa-"));
     pki = join(dir, "pki");
-    if (!hasEasyRsa) return;
+    if (missing("openssl", "easy-rsa")) return; // its tests are skipped, and say why
     easyrsa(["init-pki"]);
     easyrsa(["build-ca", "nopass"], { EASYRSA_REQ_CN: "Legacy VPN CA" });
     easyrsa(["build-client-full", "c1", "nopass"]);
@@ -68,7 +65,7 @@ describe("importEasyRsaPki", () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("imports the CA and a key that belongs to it"), () => {
+  itNeeding(["openssl", "easy-rsa"], "imports the CA and a key that belongs to it", () => {
     expect(imported.ca.certPem).toBe(readFileSync(join(pki, "ca.crt"), "utf8"));
     expect(imported.ca.commonName).toBe("Legacy VPN CA");
     const keyFile = join(dir, "imported-ca.key");
@@ -77,7 +74,7 @@ describe("importEasyRsaPki", () => {
     expect(fromKey).toBe(openssl("x509", "-in", join(pki, "ca.crt"), "-noout", "-pubkey").output);
   });
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("keeps every serial exactly as index.txt and the certificates have it"), () => {
+  itNeeding(["openssl", "easy-rsa"], "keeps every serial exactly as index.txt and the certificates have it", () => {
     const index = indexByName();
     expect(imported.certificates.map((c) => c.commonName).sort()).toEqual(["c1", "c2", "c3", "s1"]);
     for (const certificate of imported.certificates) {
@@ -90,7 +87,7 @@ describe("importEasyRsaPki", () => {
     }
   });
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("keeps revocations with their dates and reasons"), () => {
+  itNeeding(["openssl", "easy-rsa"], "keeps revocations with their dates and reasons", () => {
     const index = indexByName();
     const [c2Date, c2Reason] = (index.get("c2")?.[2] ?? "").split(",");
     expect(c2Reason).toBe("keyCompromise");
@@ -103,13 +100,14 @@ describe("importEasyRsaPki", () => {
     expect(imported.warnings).toEqual([]);
   });
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("guesses the kind from the extended key usage"), () => {
+  itNeeding(["openssl", "easy-rsa"], "guesses the kind from the extended key usage", () => {
     expect(record("c1").kind).toBe("client");
     expect(record("s1").kind).toBe("server");
   });
 
-  it.skipIf(!hasEasyRsa)(
-    withEasyRsa("brings the key easy-rsa generated for a valid certificate, not for revoked ones"),
+  itNeeding(
+    ["openssl", "easy-rsa"],
+    "brings the key easy-rsa generated for a valid certificate, not for revoked ones",
     () => {
       const c1 = record("c1");
       expect(c1.keyPem).toContain("BEGIN PRIVATE KEY");
@@ -122,7 +120,7 @@ describe("importEasyRsaPki", () => {
     },
   );
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("signs new certificates with the imported CA that openssl verifies"), async () => {
+  itNeeding(["openssl", "easy-rsa"], "signs new certificates with the imported CA that openssl verifies", async () => {
     const ca = { caCertPem: imported.ca.certPem, caKeyPem: imported.ca.keyPem, validityDays: 30 };
     const server = await issueCertificate({ ...ca, commonName: "switch-new", kind: "server" });
     const csr = await createCsr({ commonName: "host-new", keyPem: record("c1").keyPem as string });
@@ -136,8 +134,9 @@ describe("importEasyRsaPki", () => {
     expect(verify("sslclient", "new-client.pem")).toContain(": OK");
   });
 
-  it.skipIf(!hasEasyRsa)(
-    withEasyRsa("publishes the imported revocations in a CRL that refuses c2 and passes c1"),
+  itNeeding(
+    ["openssl", "easy-rsa"],
+    "publishes the imported revocations in a CRL that refuses c2 and passes c1",
     async () => {
       const revoked = imported.certificates.flatMap((c) =>
         c.revokedAt && c.reason ? [{ serialHex: c.serialHex, revokedAt: c.revokedAt, reason: c.reason }] : [],
@@ -164,7 +163,7 @@ describe("importEasyRsaPki", () => {
     },
   );
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("refuses a passphrase-protected CA key with a clear message"), async () => {
+  itNeeding(["openssl", "easy-rsa"], "refuses a passphrase-protected CA key with a clear message", async () => {
     const copy = join(dir, "encrypted");
     cpSync(pki, copy, { recursive: true });
     const keyFile = join(copy, "private", "ca.key");
@@ -176,7 +175,7 @@ describe("importEasyRsaPki", () => {
     await expect(attempt).rejects.toThrow(/^private\/ca\.key: is protected by a passphrase; only unencrypted keys/);
   });
 
-  it.skipIf(!hasEasyRsa)(withEasyRsa("refuses a CA key that does not match ca.crt"), async () => {
+  itNeeding(["openssl", "easy-rsa"], "refuses a CA key that does not match ca.crt", async () => {
     const copy = join(dir, "mismatch");
     cpSync(pki, copy, { recursive: true });
     cpSync(join(pki, "private", "c1.key"), join(copy, "private", "ca.key"));

@@ -2,12 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CreatedCa, createCa, issueCertificate, PkiError, readCertificate } from "../../src/pki/index.ts";
 import { randomSerialHex } from "../../src/pki/serial.ts";
-
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-const withOpenssl = (name: string) => (hasOpenssl ? name : `${name} (skipped: openssl not installed)`);
 
 let dir: string;
 let ca: CreatedCa;
@@ -36,19 +34,16 @@ const issue = (commonName: string, kind: "server" | "client" | "backbone", extra
   issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName, kind, validityDays: 30, ...extra });
 
 describe("createCa", () => {
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("creates a self-signed RSA 3072 root with critical CA:TRUE and keyCertSign, cRLSign"),
-    () => {
-      const text = openssl("x509", "-in", caFile, "-noout", "-text").output;
-      expect(text).toMatch(/Public-Key: \(3072 bit\)/);
-      expect(text).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
-      expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE/);
-      expect(text).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/);
-      expect(text).toMatch(/Subject Key Identifier/);
-      expect(text).toMatch(/Subject: CN = Test network CA/);
-      expect(openssl("verify", "-CAfile", caFile, caFile).output).toContain(": OK");
-    },
-  );
+  itNeeding(["openssl"], "creates a self-signed RSA 3072 root with critical CA:TRUE and keyCertSign, cRLSign", () => {
+    const text = openssl("x509", "-in", caFile, "-noout", "-text").output;
+    expect(text).toMatch(/Public-Key: \(3072 bit\)/);
+    expect(text).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
+    expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE/);
+    expect(text).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/);
+    expect(text).toMatch(/Subject Key Identifier/);
+    expect(text).toMatch(/Subject: CN = Test network CA/);
+    expect(openssl("verify", "-CAfile", caFile, caFile).output).toContain(": OK");
+  });
 
   it("reports the serial and validity that are inside the certificate", () => {
     const info = readCertificate(ca.certPem);
@@ -65,13 +60,13 @@ describe("createCa", () => {
 });
 
 describe("issueCertificate", () => {
-  it.skipIf(!hasOpenssl)(withOpenssl("issues server certificates that pass sslserver and fail sslclient"), async () => {
+  itNeeding(["openssl"], "issues server certificates that pass sslserver and fail sslclient", async () => {
     const cert = save("server.pem", (await issue("switch-1", "server")).certPem);
     expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslserver", cert).output).toContain(": OK");
     expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslclient", cert).ok).toBe(false);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("issues client certificates that pass sslclient and fail sslserver"), async () => {
+  itNeeding(["openssl"], "issues client certificates that pass sslclient and fail sslserver", async () => {
     const cert = save("client.pem", (await issue("host_1.lab", "client")).certPem);
     expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslclient", cert).output).toContain(": OK");
     const asServer = openssl("verify", "-CAfile", caFile, "-purpose", "sslserver", cert);
@@ -79,42 +74,36 @@ describe("issueCertificate", () => {
     expect(asServer.output).toMatch(/unsuitable certificate purpose/);
   });
 
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("issues backbone certificates that pass both sslserver and sslclient"),
-    async () => {
-      const cert = save("backbone.pem", (await issue("link-a-b", "backbone")).certPem);
-      expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslserver", cert).output).toContain(": OK");
-      expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslclient", cert).output).toContain(": OK");
-    },
-  );
+  itNeeding(["openssl"], "issues backbone certificates that pass both sslserver and sslclient", async () => {
+    const cert = save("backbone.pem", (await issue("link-a-b", "backbone")).certPem);
+    expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslserver", cert).output).toContain(": OK");
+    expect(openssl("verify", "-CAfile", caFile, "-purpose", "sslclient", cert).output).toContain(": OK");
+  });
 
-  it.skipIf(!hasOpenssl)(
-    withOpenssl("sets the extensions OpenVPN's remote-cert-tls checks, and only a CN subject"),
-    async () => {
-      const issued = await issue("switch-2", "server");
-      const text = openssl("x509", "-in", save("server2.pem", issued.certPem), "-noout", "-text").output;
-      expect(text).toMatch(/Subject: CN = switch-2\n/);
-      expect(text).toMatch(/Issuer: CN = Test network CA\n/);
-      expect(text).toMatch(/Basic Constraints: \n\s+CA:FALSE/);
-      expect(text).toMatch(/Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
-      expect(text).toMatch(/Extended Key Usage: \n\s+TLS Web Server Authentication\n/);
-      expect(text).toMatch(/Public-Key: \(2048 bit\)/);
-      const caKeyId = /Subject Key Identifier: \n\s+([0-9A-F:]+)/.exec(
-        openssl("x509", "-in", caFile, "-noout", "-text").output,
-      )?.[1];
-      expect(caKeyId).toBeDefined();
-      expect(text).toContain(`Authority Key Identifier: \n                ${caKeyId}`);
-      expect(text).not.toContain(`Subject Key Identifier: \n                ${caKeyId}`);
-    },
-  );
+  itNeeding(["openssl"], "sets the extensions OpenVPN's remote-cert-tls checks, and only a CN subject", async () => {
+    const issued = await issue("switch-2", "server");
+    const text = openssl("x509", "-in", save("server2.pem", issued.certPem), "-noout", "-text").output;
+    expect(text).toMatch(/Subject: CN = switch-2\n/);
+    expect(text).toMatch(/Issuer: CN = Test network CA\n/);
+    expect(text).toMatch(/Basic Constraints: \n\s+CA:FALSE/);
+    expect(text).toMatch(/Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
+    expect(text).toMatch(/Extended Key Usage: \n\s+TLS Web Server Authentication\n/);
+    expect(text).toMatch(/Public-Key: \(2048 bit\)/);
+    const caKeyId = /Subject Key Identifier: \n\s+([0-9A-F:]+)/.exec(
+      openssl("x509", "-in", caFile, "-noout", "-text").output,
+    )?.[1];
+    expect(caKeyId).toBeDefined();
+    expect(text).toContain(`Authority Key Identifier: \n                ${caKeyId}`);
+    expect(text).not.toContain(`Subject Key Identifier: \n                ${caKeyId}`);
+  });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("gives client certificates digitalSignature and clientAuth only"), async () => {
+  itNeeding(["openssl"], "gives client certificates digitalSignature and clientAuth only", async () => {
     const text = openssl("x509", "-in", save("c.pem", (await issue("h2", "client")).certPem), "-noout", "-text").output;
     expect(text).toMatch(/Key Usage: critical\s+Digital Signature\n/);
     expect(text).toMatch(/Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("issues for EC keys with keyAgreement instead of keyEncipherment"), async () => {
+  itNeeding(["openssl"], "issues for EC keys with keyAgreement instead of keyEncipherment", async () => {
     const issued = await issue("ec-switch", "server", { keyType: "ec-p256" });
     expect(issued.keyPem).toContain("BEGIN PRIVATE KEY");
     const cert = save("ec.pem", issued.certPem);
@@ -122,14 +111,14 @@ describe("issueCertificate", () => {
     expect(openssl("x509", "-in", cert, "-noout", "-text").output).toMatch(/Digital Signature, Key Agreement/);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("returns a private key that belongs to the certificate"), async () => {
+  itNeeding(["openssl"], "returns a private key that belongs to the certificate", async () => {
     const issued = await issue("h3", "client");
     const fromKey = openssl("pkey", "-in", save("h3.key", issued.keyPem), "-pubout").output;
     const fromCert = openssl("x509", "-in", save("h3.pem", issued.certPem), "-noout", "-pubkey").output;
     expect(fromKey).toBe(fromCert);
   });
 
-  it.skipIf(!hasOpenssl)(withOpenssl("signs with an EC CA key using ECDSA"), async () => {
+  itNeeding(["openssl"], "signs with an EC CA key using ECDSA", async () => {
     const ecCa = await createCa({ commonName: "EC CA", validityDays: 365, keyType: "ec-p384" });
     const issued = await issueCertificate({
       caCertPem: ecCa.certPem,

@@ -2,11 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OPENVPN } from "@switchboard/testkit/env";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTlsCryptKey, PkiError, parseTlsCryptKey } from "../../src/pki/index.ts";
-
-const hasOpenvpn = spawnSync("openvpn", ["--version"]).error === undefined;
-const withOpenvpn = (name: string) => (hasOpenvpn ? name : `${name} (skipped: openvpn not installed)`);
 
 let dir: string;
 beforeAll(() => {
@@ -33,17 +32,17 @@ describe("tls-crypt key", () => {
     expect(generateTlsCryptKey()).not.toBe(a);
   });
 
-  it.skipIf(!hasOpenvpn)(withOpenvpn("parses what openvpn --genkey tls-crypt writes"), () => {
+  itNeeding(["openvpn"], "parses what openvpn --genkey tls-crypt writes", () => {
     const file = join(dir, "openvpn.key");
-    expect(spawnSync("openvpn", ["--genkey", "tls-crypt", file]).status).toBe(0);
+    expect(spawnSync(OPENVPN, ["--genkey", "tls-crypt", file]).status).toBe(0);
     expect(parseTlsCryptKey(readFileSync(file, "utf8"))).toHaveLength(256);
   });
 
-  it.skipIf(!hasOpenvpn)(withOpenvpn("is accepted by openvpn as a static key"), () => {
+  itNeeding(["openvpn"], "is accepted by openvpn as a static key", () => {
     const file = join(dir, "ours.key");
     writeFileSync(file, generateTlsCryptKey());
     // --test-crypto loads the key file with OpenVPN's own parser and runs an encrypt/decrypt loop.
-    const run = spawnSync("openvpn", ["--test-crypto", "--secret", file, "--cipher", "AES-256-CBC", "--verb", "1"], {
+    const run = spawnSync(OPENVPN, ["--test-crypto", "--secret", file, "--cipher", "AES-256-CBC", "--verb", "1"], {
       encoding: "utf8",
       timeout: 30_000,
     });

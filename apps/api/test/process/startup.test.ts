@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { itNeeding } from "@switchboard/testkit/needs";
 import { type ServerProcess, startServer } from "@switchboard/testkit/server-process";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createScratchDatabase, testDatabaseUrl } from "../support/test-database.ts";
+import { createScratchDatabase } from "../support/test-database.ts";
 
 const running: ServerProcess[] = [];
 function start(env: Record<string, string>) {
@@ -115,35 +116,31 @@ describe("the API process on PostgreSQL", () => {
     expect(server.output().stderr).not.toContain("secret");
   });
 
-  it.skipIf(!testDatabaseUrl)(
-    `two processes started at once both come up and apply the migrations once${testDatabaseUrl ? "" : " (skipped: TEST_DATABASE_URL is not set)"}`,
-    async () => {
-      const scratch = await createScratchDatabase();
-      try {
-        const servers = [
-          start({ DATABASE_URL: scratch.url, LOG_LEVEL: "info" }),
-          start({ DATABASE_URL: scratch.url, LOG_LEVEL: "info" }),
-        ];
-        const urls = await Promise.all(servers.map((s) => s.ready));
-        for (const url of urls) expect((await fetch(`${url}readyz`)).status).toBe(200);
-        const appliedBy = servers.map(
-          (s) => JSON.parse(/\{[^\n]*"database migrated"[^\n]*\}/.exec(s.output().stdout)?.[0] ?? "{}").applied,
-        );
-        // Exactly one process applied them; the other waited on the lock and found them done.
-        expect(appliedBy.map((a: string[]) => a.length).sort()).toEqual([0, expect.any(Number)].sort());
-        expect(appliedBy.flat().length).toBeGreaterThan(0);
-        const client = new pg.Client({ connectionString: scratch.url });
-        await client.connect();
-        const rows = (
-          await client.query(`SELECT name, count(*)::int AS n FROM "_switchboard_migrations" GROUP BY name`)
-        ).rows;
-        await client.end();
-        expect(rows.map((r) => r.n)).toEqual(rows.map(() => 1));
-        expect(rows.map((r) => r.name).sort()).toEqual(appliedBy.flat().sort());
-        for (const server of servers) await server.stop();
-      } finally {
-        await scratch.drop();
-      }
-    },
-  );
+  itNeeding(["postgresql"], "two processes started at once both come up and apply the migrations once", async () => {
+    const scratch = await createScratchDatabase();
+    try {
+      const servers = [
+        start({ DATABASE_URL: scratch.url, LOG_LEVEL: "info" }),
+        start({ DATABASE_URL: scratch.url, LOG_LEVEL: "info" }),
+      ];
+      const urls = await Promise.all(servers.map((s) => s.ready));
+      for (const url of urls) expect((await fetch(`${url}readyz`)).status).toBe(200);
+      const appliedBy = servers.map(
+        (s) => JSON.parse(/\{[^\n]*"database migrated"[^\n]*\}/.exec(s.output().stdout)?.[0] ?? "{}").applied,
+      );
+      // Exactly one process applied them; the other waited on the lock and found them done.
+      expect(appliedBy.map((a: string[]) => a.length).sort()).toEqual([0, expect.any(Number)].sort());
+      expect(appliedBy.flat().length).toBeGreaterThan(0);
+      const client = new pg.Client({ connectionString: scratch.url });
+      await client.connect();
+      const rows = (await client.query(`SELECT name, count(*)::int AS n FROM "_switchboard_migrations" GROUP BY name`))
+        .rows;
+      await client.end();
+      expect(rows.map((r) => r.n)).toEqual(rows.map(() => 1));
+      expect(rows.map((r) => r.name).sort()).toEqual(appliedBy.flat().sort());
+      for (const server of servers) await server.stop();
+    } finally {
+      await scratch.drop();
+    }
+  });
 });

@@ -1,11 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-export const EASYRSA = "/usr/share/easy-rsa/easyrsa";
-export const hasEasyRsa = hasOpenssl && existsSync(EASYRSA);
+// Whether openssl and easy-rsa are there is the test kit's question: itNeeding(["openssl"], ...).
+export { EASYRSA } from "@switchboard/testkit/env";
 
 /** Runs openssl; returns status and output instead of throwing, so tests can assert refusals. */
 export function openssl(args: string[], input?: string) {
