@@ -6,20 +6,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
 import { openRawSocket } from "@switchboard/testkit/agent/raw-socket";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Agent } from "../../../agent/src/agent.ts";
 import { ChannelClient, channelUrl } from "../../../agent/src/channel/channel-client.ts";
 import { loadCredential } from "../../../agent/src/channel/credential-file.ts";
 import { enroll } from "../../../agent/src/channel/enroll.ts";
 import { enrollmentToken, type LiveApi, networkWithSwitches, startLiveApi } from "../support/live-api.ts";
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { patiently } from "../support/waits.ts";
 
 describe("agent channel over a real websocket [pglite]", () => {
   let live: LiveApi;
@@ -34,6 +27,8 @@ describe("agent channel over a real websocket [pglite]", () => {
   const hello = (id = switchId, protocolVersion = 1) =>
     JSON.stringify({ type: "hello", protocolVersion, agentVersion: "raw", switchId: id, revision: null });
   const auth = () => ({ authorization: `Bearer ${credential}` });
+  const status = async () => (await live.api.get(`/api/switches/${switchId}/status`)).body;
+  const WAIT = patiently.timeout;
 
   beforeAll(async () => {
     live = await startLiveApi("pglite", { channel: { heartbeatMs: 200, helloTimeoutMs: 1000 } });
@@ -67,12 +62,9 @@ describe("agent channel over a real websocket [pglite]", () => {
     channel = new ChannelClient({ api: live.url, credential, peer: agent, backoff: { baseMs: 20, capMs: 100 } });
     channel.start();
     try {
-      await until(() => channel.connected, "the welcome");
-      await until(
-        async () => (await live.api.get(`/api/switches/${switchId}/status`)).body.online === true,
-        "online status",
-      );
-      expect((await live.api.get(`/api/switches/${switchId}/status`)).body).toMatchObject({
+      await vi.waitFor(() => expect(channel.connected, "the welcome").toBe(true), patiently);
+      await expect.poll(status, { ...patiently, message: "online status" }).toMatchObject({ online: true });
+      expect(await status()).toMatchObject({
         online: true,
         agentVersion: "9.9.9-test",
         enrolled: true,
@@ -81,10 +73,7 @@ describe("agent channel over a real websocket [pglite]", () => {
       await channel.stop();
       await agent.stop();
     }
-    await until(
-      async () => (await live.api.get(`/api/switches/${switchId}/status`)).body.online === false,
-      "offline status",
-    );
+    await expect.poll(status, { ...patiently, message: "offline status" }).toMatchObject({ online: false });
   });
 
   it("enrolls through the CLI (`switchboard-agent enroll`), which stores the credential 0600", async () => {
@@ -110,12 +99,15 @@ describe("agent channel over a real websocket [pglite]", () => {
   it("answers a malformed message with a protocol error and keeps the channel", async () => {
     const raw = await openRawSocket(channelUrl(live.url), auth());
     raw.socket.send(hello());
-    await raw.next((f) => f.type === "welcome");
+    await raw.next((f) => f.type === "welcome", WAIT);
     raw.socket.send('{"type":"ack","revision":"lots"}');
     raw.socket.send("not json at all");
     raw.socket.send(JSON.stringify({ type: "launch-missiles" }));
-    await until(() => raw.received.filter((f) => f.type === "error").length === 3, "three protocol errors");
-    expect(raw.received.filter((f) => f.type === "error").every((f) => f.code === "malformed")).toBe(true);
+    // A second hello is refused too, without a close: an answer to it means the channel outlived the three.
+    raw.socket.send(hello());
+    await raw.next((f) => f.type === "error" && String(f.message).includes("hello sent twice"), WAIT);
+    const errors = raw.received.filter((f) => f.type === "error");
+    expect(errors.map((f) => f.code)).toEqual(["malformed", "malformed", "malformed", "malformed"]);
     expect(raw.closed).toBeUndefined();
     raw.socket.close();
     expect((await live.api.get("/api/networks")).status).toBe(200);
@@ -124,35 +116,35 @@ describe("agent channel over a real websocket [pglite]", () => {
   it("closes a channel whose first message is not a valid hello, or that speaks another protocol version", async () => {
     const early = await openRawSocket(channelUrl(live.url), auth());
     early.socket.send(JSON.stringify({ type: "sessions", events: [] }));
-    expect((await early.waitClosed()).code).toBe(4400);
+    expect((await early.waitClosed(WAIT)).code).toBe(4400);
 
     const other = await openRawSocket(channelUrl(live.url), auth());
     other.socket.send(hello(switchId, 2));
-    expect(await other.next((f) => f.type === "error")).toMatchObject({ code: "unsupported-version" });
-    expect((await other.waitClosed()).code).toBe(4426);
+    expect(await other.next((f) => f.type === "error", WAIT)).toMatchObject({ code: "unsupported-version" });
+    expect((await other.waitClosed(WAIT)).code).toBe(4426);
 
     const impostor = await openRawSocket(channelUrl(live.url), auth());
     impostor.socket.send(hello("another-switch"));
-    expect((await impostor.waitClosed()).code).toBe(4401);
+    expect((await impostor.waitClosed(WAIT)).code).toBe(4401);
 
     const silent = await openRawSocket(channelUrl(live.url), auth());
-    expect((await silent.waitClosed(3000)).code).toBe(4400);
+    expect((await silent.waitClosed(WAIT)).code).toBe(4400);
   });
 
   it("drops a peer that stops answering pings", async () => {
     const deaf = await openRawSocket(channelUrl(live.url), auth(), { autoPong: false });
     deaf.socket.send(hello());
-    await deaf.next((f) => f.type === "welcome");
-    const closed = await deaf.waitClosed(3000);
+    await deaf.next((f) => f.type === "welcome", WAIT);
+    const closed = await deaf.waitClosed(WAIT);
     expect(closed.code).toBe(1006);
   });
 
   it("ends the channel when the credential is revoked, and refuses it afterwards", async () => {
     const raw = await openRawSocket(channelUrl(live.url), auth());
     raw.socket.send(hello());
-    await raw.next((f) => f.type === "welcome");
+    await raw.next((f) => f.type === "welcome", WAIT);
     expect((await live.api.delete(`/api/switches/${switchId}/agent-credential`)).status).toBe(204);
-    expect((await raw.waitClosed()).code).toBe(4401);
+    expect((await raw.waitClosed(WAIT)).code).toBe(4401);
     await expect(openRawSocket(channelUrl(live.url), auth())).rejects.toThrow(/401/);
   });
 });

@@ -1,12 +1,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { certificateAuthority } from "../../src/features/pki/certificate-authority.ts";
-import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
+import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi } from "../support/live-api.ts";
+import { patiently } from "../support/waits.ts";
 
 describe("desired state reaches the agent's files [pglite]", () => {
   let live: LiveApi;
+  // Each test gets its own network (switches A and B, web-1 and the disabled old-laptop) and A's agent.
   let networkId: string;
   let switchA: string;
   let switchB: string;
@@ -14,9 +16,21 @@ describe("desired state reaches the agent's files [pglite]", () => {
   const file = (name: string) => join(agent.baseDir, name);
   const status = async () => (await live.api.get(`/api/switches/${switchA}/status`)).body;
   const networkRevision = async () => (await live.api.get(`/api/networks/${networkId}`)).body.revision;
+  const present = (name: string) => expect.poll(() => existsSync(file(name)), { ...patiently, message: name });
+  /** Waits until A has acked the network's current revision; returns it. */
+  const acked = () =>
+    vi.waitFor(async () => {
+      const revision = await networkRevision();
+      expect((await status()).revisionApplied, "A's ack of the network's revision").toBe(revision);
+      return revision as number;
+    }, patiently);
 
   beforeAll(async () => {
     live = await startLiveApi("pglite", { pollMs: 500 });
+  });
+  afterAll(() => live.close());
+
+  beforeEach(async () => {
     const created = await networkWithSwitches(live.api, 2);
     networkId = created.networkId;
     [switchA, switchB] = created.switches as [string, string];
@@ -27,14 +41,11 @@ describe("desired state reaches the agent's files [pglite]", () => {
       credential: await enrollSwitch(live, switchA),
       switchId: switchA,
     });
+    await acked();
   });
-  afterAll(async () => {
-    await agent.destroy();
-    await live.close();
-  });
+  afterEach(() => agent.destroy());
 
   it("writes its own server files with 0600 keys, one ccd file per enabled host, its link, and acks", async () => {
-    await until(() => existsSync(file("ccd/web-1")), "the first snapshot's files");
     for (const key of ["server.key", "backbone.key", "tls-crypt.key", "state/desired.json"]) {
       expect(statSync(file(key)).mode & 0o777, key).toBe(0o600);
     }
@@ -46,9 +57,11 @@ describe("desired state reaches the agent's files [pglite]", () => {
     expect(existsSync(file("ccd/old-laptop"))).toBe(false);
     expect(readdirSync(agent.baseDir).filter((name) => /^backbone-\d+\.conf$/.test(name))).toHaveLength(1);
 
-    const revision = await networkRevision();
-    await until(async () => (await status()).revisionApplied === revision, "the ack to be recorded");
-    expect(await status()).toMatchObject({ online: true, revisionDesired: revision, lastError: null });
+    expect(await status()).toMatchObject({
+      online: true,
+      revisionDesired: await networkRevision(),
+      lastError: null,
+    });
     // The route to the other switch's data address, over the link to it.
     const b = (await live.api.get(`/api/switches/${switchB}`)).body;
     expect(agent.ip.table.map((route) => route.dst)).toEqual([`${b.dataAddress}/32`]);
@@ -76,37 +89,37 @@ describe("desired state reaches the agent's files [pglite]", () => {
     expect(readFileSync(file("server.key"), "utf8")).toBe(authority.privateKeyOf(ownServer));
   });
 
-  it("adds a ccd file for a new host and removes a deleted host's within a tick, acking each revision", async () => {
+  it("adds a ccd file for a new host and removes a deleted host's, acking each revision", async () => {
     const created = await live.api.post("/api/hosts", { networkId, commonName: "db-1" });
     expect(created.status).toBe(201);
-    await until(() => existsSync(file("ccd/db-1")), "the new host's ccd file", 2000);
+    await present("ccd/db-1").toBe(true);
     expect(readFileSync(file("ccd/db-1"), "utf8")).toContain(`ifconfig-push ${created.body.address}`);
+    const added = await acked();
 
     expect((await live.api.delete(`/api/hosts/${created.body.id}`)).status).toBe(204);
-    await until(() => !existsSync(file("ccd/db-1")), "the deleted host's ccd file to go", 2000);
-    const revision = await networkRevision();
-    await until(async () => (await status()).revisionApplied === revision, "the ack of the latest revision");
+    await present("ccd/db-1").toBe(false);
+    expect(await acked()).toBeGreaterThan(added);
   });
 
   it("removes a disabled host's file and gives it back when re-enabled", async () => {
     const host = (await live.api.get(`/api/hosts?networkId=${networkId}&search=web-1`)).body.items[0];
     await live.api.patch(`/api/hosts/${host.id}`, { enabled: false });
-    await until(() => !existsSync(file("ccd/web-1")), "the disabled host's file to go", 2000);
+    await present("ccd/web-1").toBe(false);
     await live.api.patch(`/api/hosts/${host.id}`, { enabled: true });
-    await until(() => existsSync(file("ccd/web-1")), "the re-enabled host's file", 2000);
+    await present("ccd/web-1").toBe(true);
   });
 
   it("restores the full state with a snapshot after the agent reconnects", async () => {
     await agent.stop();
     await live.api.post("/api/hosts", { networkId, commonName: "while-away" });
-    const again = await startTestAgent({
+    expect(existsSync(file("ccd/while-away"))).toBe(false);
+    agent = await startTestAgent({
       api: live.url,
       credential: await enrollSwitch(live, switchA),
       switchId: switchA,
       baseDir: agent.baseDir,
       ip: agent.ip,
     });
-    agent = again;
-    await until(() => existsSync(file("ccd/while-away")), "the host added while the agent was away");
+    await present("ccd/while-away").toBe(true);
   });
 });

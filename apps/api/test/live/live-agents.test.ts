@@ -3,10 +3,11 @@ import { backboneLinkPaths, networkAddress, parseCidr, parseIpv4 } from "@switch
 import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/agent/fake-management";
 import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
 import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi, until } from "../support/live-api.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
+import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApi } from "../support/live-api.ts";
 import { seedToken } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
+import { patiently } from "../support/waits.ts";
 import { bearer, type LiveConsole, openConsole } from "./live-console.ts";
 
 interface Node {
@@ -30,20 +31,35 @@ function fakeLinkProcess(baseDir: string, peerOffset: number): Promise<FakeManag
 
 describeEachDatabase("the live feed of sessions, agents and backbone links, from real agents", (kind: DatabaseKind) => {
   let live: LiveApi;
+  let console: LiveConsole;
+  // Each test gets its own network: switches A and B with agents, hosts web-1 and db-1, A's link to B.
   let networkId: string;
   let a: Node;
   let b: Node;
   let hostId: string;
   let linkAtoB: FakeManagement;
-  let console: LiveConsole;
   const now = Math.floor(Date.now() / 1000);
   const hostNames = async (filter: string) =>
     (await live.api.get(`/api/hosts?networkId=${networkId}&${filter}`)).body.items.map(
       (host: { commonName: string }) => host.commonName,
     );
+  /** The next session message about this test's network. */
+  const nextSession = (from: number, commonName = "web-1") =>
+    console.next("session", (m) => m.session.networkId === networkId && m.session.commonName === commonName, from);
 
   beforeAll(async () => {
     live = await startLiveApi(kind, { pollMs: 500 });
+    // A console that can only read: everything here is for every role.
+    console = await openConsole(live, bearer(await seedToken(live.db, "viewer")));
+    await console.next("welcome");
+  });
+  afterAll(async () => {
+    console?.close();
+    await live.close();
+    expect(console?.invalid() ?? []).toEqual([]);
+  });
+
+  beforeEach(async () => {
     const created = await networkWithSwitches(live.api, 2);
     networkId = created.networkId;
     hostId = (await live.api.post("/api/hosts", { networkId, commonName: "web-1" })).body.id;
@@ -62,31 +78,29 @@ describeEachDatabase("the live feed of sessions, agents and backbone links, from
     }
     [a, b] = nodes as [Node, Node];
     for (const node of nodes) {
-      await until(() => node.sim.management.connections > 0, "the agent's management connection");
+      await vi.waitFor(
+        () => expect(node.sim.management.connections, "the agent's management connection").toBeGreaterThan(0),
+        patiently,
+      );
     }
-    await until(() => linkAtoB.received.includes("state"), "A's agent to ask its link process for its state");
-    // A console that can only read: everything here is for every role.
-    console = await openConsole(live, bearer(await seedToken(live.db, "viewer")));
-    await console.next("welcome");
+    await vi.waitFor(
+      () => expect(linkAtoB.received, "A's agent to ask its link process for its state").toContain("state"),
+      patiently,
+    );
   });
-  afterAll(async () => {
-    console?.close();
+  afterEach(async () => {
     for (const node of [a, b]) {
       await node?.agent.stop();
       await node?.sim.close();
       if (node) rmSync(node.sim.baseDir, { recursive: true, force: true });
     }
     await linkAtoB?.close();
-    await live.close();
-    expect(console?.invalid() ?? []).toEqual([]);
   });
 
-  it("tells the console within a second that a host came online, with its session", async () => {
+  it("tells the console that a host came online, with its session", async () => {
     const from = console.mark();
-    const started = Date.now();
     a.sim.connect("web-1", 11, now);
-    const message = await console.next("session", () => true, from, 1000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    const message = await nextSession(from);
     expect(message).toMatchObject({
       change: "connected",
       previousSwitchId: null,
@@ -103,22 +117,35 @@ describeEachDatabase("the live feed of sessions, agents and backbone links, from
   });
 
   it("tells a roam to another switch as one `roamed` message naming the switch the host left", async () => {
+    a.sim.connect("web-1", 11, now);
+    await nextSession(0);
+    // db-1 on A is the marker: its disconnect follows A's late report through the same hook and channel.
+    a.sim.connect("db-1", 12, now);
+    await nextSession(0, "db-1");
+
     const from = console.mark();
     b.sim.connect("web-1", 21, now + 10);
-    const message = await console.next("session", () => true, from, 1000);
+    const message = await nextSession(from);
     expect(message).toMatchObject({ change: "roamed", previousSwitchId: a.id, session: { switchId: b.id, hostId } });
     expect(await hostNames(`switchId=${b.id}&online=true`)).toEqual(["web-1"]);
-    expect(await hostNames(`switchId=${a.id}`)).toEqual([]);
+    expect(await hostNames(`switchId=${a.id}`)).toEqual(["db-1"]);
+
     // A reporting the old session's end late changes nothing: it was retired already.
     a.sim.disconnect("web-1", now);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(console.since("session", from)).toHaveLength(1);
+    a.sim.disconnect("db-1", now);
+    await nextSession(from, "db-1");
+    expect(console.since("session", from).filter((m) => m.session.networkId === networkId)).toEqual([
+      message,
+      expect.objectContaining({ change: "disconnected", session: expect.objectContaining({ commonName: "db-1" }) }),
+    ]);
   });
 
   it("tells a disconnect", async () => {
+    b.sim.connect("web-1", 21, now);
+    await nextSession(0);
     const from = console.mark();
-    b.sim.disconnect("web-1", now + 10);
-    expect(await console.next("session", () => true, from, 1000)).toMatchObject({
+    b.sim.disconnect("web-1", now);
+    expect(await nextSession(from)).toMatchObject({
       change: "disconnected",
       session: { switchId: b.id, hostId },
     });
@@ -164,14 +191,13 @@ describeEachDatabase("the live feed of sessions, agents and backbone links, from
     const online = await console.next("agent", (m) => m.status.switchId === b.id && m.status.online, from);
     expect(online.status.agentVersion).toBe("0.1.0-test");
 
-    // A change for the switches: each agent's ack of the new revision is told (within the 1 s ack batch).
+    // A change for the switches: each agent's ack of the new revision is told.
     const before = console.mark();
     expect((await live.api.patch(`/api/hosts/${hostId}`, { description: "new revision" })).status).toBe(200);
     const acked = await console.next(
       "agent",
       (m) => m.status.switchId === b.id && m.status.revisionApplied === m.status.revisionDesired,
       before,
-      3000,
     );
     expect(acked.status.revisionApplied).toBeGreaterThan(online.status.revisionApplied ?? -1);
   });

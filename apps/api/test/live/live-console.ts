@@ -2,7 +2,9 @@ import { FormatRegistry } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type LiveMessage, LiveMessageSchema } from "@switchboard/shared";
 import { openRawSocket, type RawSocket } from "@switchboard/testkit/agent/raw-socket";
+import { vi } from "vitest";
 import type { LiveApi } from "../support/live-api.ts";
+import { patiently } from "../support/waits.ts";
 
 // The compiled checker knows no formats by itself; these are loose on purpose (shape, not calendar).
 if (!FormatRegistry.Has("uuid"))
@@ -19,7 +21,7 @@ export interface LiveConsole {
   readonly raw: RawSocket;
   /** Position in the frames received so far, to wait for what comes after it. */
   mark(): number;
-  /** The first frame after `from` that matches; fails after `timeoutMs`. */
+  /** The first frame after `from` that matches; fails after `timeoutMs` (default: a hang). */
   next<T extends LiveMessage["type"]>(
     type: T,
     test?: (message: Extract<LiveMessage, { type: T }>) => boolean,
@@ -39,17 +41,17 @@ export async function openConsole(live: LiveApi, headers: Record<string, string>
   return {
     raw,
     mark: () => raw.received.length,
-    async next(type, test = () => true, from = 0, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = frames()
-          .slice(from)
-          .find((f) => f.type === type && test(f as never));
-        if (found) return found as never;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      throw new Error(`no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(frames().slice(from))}`);
-    },
+    next: (type, test = () => true, from = 0, timeoutMs = patiently.timeout) =>
+      vi.waitFor(
+        () => {
+          const found = frames()
+            .slice(from)
+            .find((f) => f.type === type && test(f as never));
+          if (!found) throw new Error(`no matching ${type} message; got ${JSON.stringify(frames().slice(from))}`);
+          return found as never;
+        },
+        { ...patiently, timeout: timeoutMs },
+      ),
     since: (type, from) =>
       frames()
         .slice(from)

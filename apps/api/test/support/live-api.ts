@@ -1,10 +1,11 @@
 import type { AddressInfo } from "node:net";
+import { type NetworkSpec, seedNetwork } from "@switchboard/testkit/network-fixture";
 import { buildApp } from "../../src/app.ts";
 import type { AgentsOptions } from "../../src/features/agents/agents-feature.ts";
 import type { LiveSettings } from "../../src/features/live/live-socket.ts";
 import type { PkiSettings } from "../../src/features/pki/pki-settings.ts";
 import type { TypedApp } from "../../src/http/typed-app.ts";
-import { type ApiClient, apiClient, networkBody } from "./api-client.ts";
+import { type ApiClient, apiClient } from "./api-client.ts";
 import { defaultTokens, seedToken, testPki } from "./test-app.ts";
 import { type DatabaseKind, openTestDatabase } from "./test-database.ts";
 
@@ -41,20 +42,21 @@ export async function startLiveApi(
 }
 
 /** A network with `count` switches; returns their ids in creation order. */
-export async function networkWithSwitches(api: ApiClient, count: number, overrides: Record<string, unknown> = {}) {
-  const network = await api.post("/api/networks", networkBody(overrides));
-  if (network.status !== 201) throw new Error(`network: ${network.status} ${network.text}`);
-  const switches: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const sw = await api.post("/api/switches", {
-      networkId: network.body.id,
-      name: `sw-${i}`,
-      endpointHost: `sw${i}.example.net`,
-    });
-    if (sw.status !== 201) throw new Error(`switch: ${sw.status} ${sw.text}`);
-    switches.push(sw.body.id);
-  }
-  return { networkId: network.body.id as string, switches };
+export async function networkWithSwitches(api: ApiClient, count: number, spec: Omit<NetworkSpec, "switches"> = {}) {
+  const seeded = await seedNetwork(created(api), {
+    ...spec,
+    switches: Array.from({ length: count }, (_, i) => `sw-${i}`),
+  });
+  return { networkId: seeded.networkId, switches: seeded.switchIds };
+}
+
+/** The fixture's `post`: the created resource, or a throw naming the refusal. */
+export function created(api: ApiClient) {
+  return async (path: string, body: unknown) => {
+    const response = await api.post(path, body);
+    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${response.text}`);
+    return response.body;
+  };
 }
 
 /** An enrollment token for the switch, straight from the admin route. */
@@ -70,12 +72,4 @@ export async function enrollSwitch(live: LiveApi, switchId: string): Promise<str
   const response = await apiClient(live.app, null).post("/api/agent/enroll", { token });
   if (response.status !== 200) throw new Error(`enroll: ${response.status} ${response.text}`);
   return response.body.credential;
-}
-
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
