@@ -42,7 +42,7 @@ describeEachDatabase("rendered configs API", (kind: DatabaseKind) => {
       })
     ).body.id;
     ids.off = (await api.post("/api/hosts", { networkId: net.id, commonName: "off", enabled: false })).body.id;
-  });
+  }, 180_000); // a database, a CA and switch certificates: slow on a busy 2-core machine
   afterAll(() => app.close());
 
   it("renders each switch's server config with its own address and pool in the shared subnet", async () => {
