@@ -1,8 +1,11 @@
 import { parse } from "csv-parse/sync";
+import { HttpError } from "../../http/error-handler.ts";
 import { badRequest } from "../../http/errors.ts";
 
 const COLUMNS = ["commonName", "address", "description", "tags", "enabled", "subnets", "pushRoutes"] as const;
 const LIST_COLUMNS = new Set(["tags", "subnets", "pushRoutes"]);
+/** The JSON import's own cap (HostImportSchema); reading stops one row past it. */
+export const MAX_CSV_ROWS = 20_000;
 
 /**
  * Reads a CSV import into the rows of the JSON import body. Only the shape is handled here
@@ -11,11 +14,20 @@ const LIST_COLUMNS = new Set(["tags", "subnets", "pushRoutes"]);
 export function parseHostCsv(text: string): Record<string, unknown>[] {
   let records: Record<string, string>[];
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, max_record_size: 10_000 });
+    records = parse(text, {
+      columns: uniqueColumns,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      max_record_size: 10_000,
+      to: MAX_CSV_ROWS + 1,
+    });
   } catch (error) {
+    if (error instanceof HttpError) throw error;
     throw badRequest("body", `is not valid CSV: ${(error as Error).message}`);
   }
   if (records.length === 0) throw badRequest("body", "has no rows after the header");
+  if (records.length > MAX_CSV_ROWS) throw badRequest("body", `has more than ${MAX_CSV_ROWS} rows; split the import`);
   const header = Object.keys(records[0] ?? {});
   const unknown = header.find((column) => !(COLUMNS as readonly string[]).includes(column));
   if (unknown !== undefined)
@@ -30,4 +42,14 @@ export function parseHostCsv(text: string): Record<string, unknown>[] {
     }
     return row;
   });
+}
+
+/** A column named twice would let one cell silently overwrite the other. */
+function uniqueColumns(header: string[]): string[] {
+  const seen = new Set<string>();
+  for (const column of header) {
+    if (seen.has(column)) throw badRequest("body", `has the column "${column.slice(0, 40)}" twice`);
+    seen.add(column);
+  }
+  return header;
 }

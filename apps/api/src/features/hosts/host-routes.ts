@@ -17,6 +17,11 @@ import { parseHostCsv } from "./host-csv.ts";
 import type { HostService } from "./host-service.ts";
 
 const tags = ["hosts"];
+/** A CSV import's raw text, as the parser hands it on; no JSON body can be one. */
+class CsvText {
+  constructor(readonly text: string) {}
+}
+const MAX_CSV_BYTES = 20 * 1024 * 1024;
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
 export function hostRoutes(app: TypedApp, hosts: HostService) {
@@ -49,25 +54,40 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
     async (request, reply) => reply.status(201).send(await hosts.create(request.body, auditContextOf(request))),
   );
 
-  app.post(
-    "/api/hosts/import",
-    {
-      config: { access: "operate" },
-      schema: {
-        tags,
-        summary: "Import many hosts at once, all or nothing (JSON body, or CSV with ?networkId=)",
-        description:
-          "CSV: a header row with commonName and optionally address, description, tags, enabled, subnets, pushRoutes; list cells separated by spaces or ';'. A 400 lists every bad row in `errors`.",
-        querystring: Type.Object({ networkId: Type.Optional(IdSchema) }, { additionalProperties: false }),
-        body: HostImportSchema,
-        response: { 201: HostImportResultSchema, ...errors },
+  // The CSV parser lives in this route's own scope: no other route accepts text/csv, and the
+  // text is only read into rows in preValidation, after auth (onRequest) knows who is asking.
+  app.register(async (scope: TypedApp) => {
+    scope.addContentTypeParser(["text/csv"], { parseAs: "string", bodyLimit: MAX_CSV_BYTES }, (_request, body, done) =>
+      done(null, new CsvText(String(body))),
+    );
+    scope.post(
+      "/api/hosts/import",
+      {
+        config: { access: "operate" },
+        schema: {
+          tags,
+          summary: "Import many hosts at once, all or nothing (JSON body, or CSV with ?networkId=)",
+          description:
+            "CSV: a header row with commonName and optionally address, description, tags, enabled, subnets, pushRoutes; list cells separated by spaces or ';'. A 400 lists every bad row in `errors`.",
+          querystring: Type.Object({ networkId: Type.Optional(IdSchema) }, { additionalProperties: false }),
+          body: HostImportSchema,
+          response: { 201: HostImportResultSchema, ...errors },
+        },
+        preValidation: async (request) => {
+          const body: unknown = request.body;
+          if (body instanceof CsvText) {
+            const networkId = (request.query as { networkId?: string }).networkId;
+            // Validation runs next, on exactly what a JSON import would have sent.
+            (request as { body: unknown }).body = { networkId, hosts: parseHostCsv(body.text) };
+          }
+        },
       },
-    },
-    async (request, reply) => {
-      const created = await hosts.import(request.body, auditContextOf(request));
-      return reply.status(201).send({ created: created.length, hosts: created });
-    },
-  );
+      async (request, reply) => {
+        const created = await hosts.import(request.body, auditContextOf(request));
+        return reply.status(201).send({ created: created.length, hosts: created });
+      },
+    );
+  });
 
   app.get(
     "/api/hosts/:id",
@@ -109,15 +129,4 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
       return reply.status(204).send(null);
     },
   );
-
-  // CSV arrives as text; it is turned into the JSON import body before validation, so both
-  // formats share every rule and error message.
-  app.addContentTypeParser(["text/csv"], { parseAs: "string", bodyLimit: 20 * 1024 * 1024 }, (request, body, done) => {
-    const networkId = (request.query as { networkId?: string }).networkId;
-    try {
-      done(null, { networkId, hosts: parseHostCsv(String(body)) });
-    } catch (error) {
-      done(error as Error);
-    }
-  });
 }
