@@ -89,7 +89,7 @@ describe("control plane down: the agent keeps and restores its state [pglite]", 
       ip: rebooted,
     });
     agents[0] = restarted;
-    // How fast is the lab's figure (target 5 s, reported there); here only that it happens.
+    // How soon is the lab's figure (target 5 s, reported there); here only that it happens.
     await vi.waitFor(() => {
       expect(rebooted.table.map((r) => r.dst).sort(), "the routes from the cache").toEqual(expected);
       expect(readFileSync(join(agentA.baseDir, "ccd/web-1"), "utf8"), "the ccd file from the cache").toContain(

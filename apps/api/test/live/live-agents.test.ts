@@ -97,6 +97,7 @@ describeEachDatabase("the live feed of sessions, agents and backbone links, from
     await linkAtoB?.close();
   });
 
+  // How soon is apps/api/bench/live.ts's figure (target 1 s); here only what is told, in order.
   it("tells the console that a host came online, with its session", async () => {
     const from = console.mark();
     a.sim.connect("web-1", 11, now);

@@ -7,6 +7,7 @@ import { type ServerProcess, startServer } from "@switchboard/testkit/server-pro
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase } from "../support/test-database.ts";
+import { patiently } from "../support/waits.ts";
 
 const running: ServerProcess[] = [];
 function start(env: Record<string, string>) {
@@ -52,7 +53,7 @@ describe("the API process on the embedded database", () => {
     expect(first.output().stdout).toContain(`(embedded database in ${dataDir})`);
     // No user yet: a one-time link to create the first administrator, never a default password.
     await expect
-      .poll(() => first.output().stdout)
+      .poll(() => first.output().stdout, patiently)
       .toMatch(/No administrator yet: open http:\/\/\S+\/setup#token=[A-Za-z0-9_-]{40,} /);
     const ready = await fetch(`${url}readyz`);
     expect(await ready.json()).toMatchObject({ status: "ready", database: { kind: "pglite" } });
