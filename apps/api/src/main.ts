@@ -14,6 +14,8 @@ import { errorCode, StartupError } from "./startup-error.ts";
 const BUILT_CONSOLE = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 async function start() {
+  // Every file this process makes (database, keys, logs it writes itself) is for its own user only.
+  process.umask(0o077);
   const config = loadConfig();
   const target: DatabaseTarget = config.databaseUrl
     ? { kind: "postgres", url: config.databaseUrl }

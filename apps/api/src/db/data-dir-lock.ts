@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorCode, StartupError } from "../startup-error.ts";
 
@@ -42,13 +42,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Creates the data folder (it holds the master key even when the database is a server). */
+/**
+ * Creates the data folder (it holds the master key even when the database is a server) and makes
+ * it 0700: a folder that already existed with 0755 would leave the database's files readable,
+ * and with a looser umask writable, by every user of the machine.
+ */
 export function ensureDataDir(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new StartupError(
       `data folder ${dataDir} cannot be created (${errorCode(error) ?? error}): set DATA_DIR to a writable folder`,
+    );
+  }
+  if ((statSync(dataDir).mode & 0o777) === 0o700) return;
+  try {
+    chmodSync(dataDir, 0o700);
+  } catch (error) {
+    throw new StartupError(
+      `data folder ${dataDir} is open to other users and cannot be made 0700 (${errorCode(error) ?? error}): chmod 700 it, or set DATA_DIR to a folder this user owns`,
     );
   }
 }
