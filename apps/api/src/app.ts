@@ -55,18 +55,45 @@ export interface AppOptions {
   agents?: AgentsOptions;
   /** The console's live feed timings (tests shorten them). */
   live?: Partial<LiveSettings>;
+  /** Limits on HTTP connections (tests shorten them). */
+  http?: Partial<HttpLimits>;
 }
+
+export interface HttpLimits {
+  /** A whole request, headers and body, must arrive within this (Fastify's default is no limit). */
+  requestTimeoutMs: number;
+  /** An idle connection is closed after this. Websockets are exempt once upgraded. */
+  connectionTimeoutMs: number;
+  /** Connections beyond this are refused at accept. */
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 120_000,
+  connectionTimeoutMs: 120_000,
+  maxConnections: 10_000,
+};
 
 /** Builds the whole HTTP API around an open database. Listening is the caller's business. */
 export async function buildApp(options: AppOptions): Promise<TypedApp> {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const app = Fastify({
     logger: options.logger ?? false,
+    // A client that trickles its request (slowloris) would otherwise hold a connection forever.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    // Node takes the request timeout only at construction (Fastify sets it after, too late).
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, limits.requestTimeoutMs),
+    },
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler());
   const sessions = options.sessions ?? DEFAULT_SESSIONS;
   const tokenCache = new TokenCache();
