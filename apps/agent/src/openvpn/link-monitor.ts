@@ -7,6 +7,8 @@ export interface LinkMonitorOptions {
   readonly onChange: (links: LinkEndState[]) => void;
   /** Longest wait between attempts to reach a link's management socket; default 5 s. */
   readonly reconnectMaxMs?: number;
+  /** After every state read from a link's process, changed or not: lets a caller know a read was handled. */
+  readonly onRead?: (peerOffset: number, up: boolean) => void;
 }
 
 interface Watched {
@@ -75,17 +77,22 @@ export class LinkMonitor {
       link.since = state.since;
       this.report();
     };
+    const read = (state: { up: boolean; since: string } | undefined) => {
+      const current = this.links.get(peerOffset) === link;
+      set(state);
+      if (state && current) this.options.onRead?.(peerOffset, state.up);
+    };
     client.on("ready", () => {
       // Notifications first, then the current state: a change in between is not missed, and the
       // reply, being newer than any notification before it, wins.
       client
         .command("state on")
         .then(() => client.command("state"))
-        .then((lines) => set(parseState(lines.at(-1) ?? "")))
+        .then((lines) => read(parseState(lines.at(-1) ?? "")))
         .catch(() => undefined); // The connection dropped; "disconnected" follows and says down.
     });
     client.on("notification", (notification) => {
-      if (notification.type === "STATE") set(parseState(notification.text));
+      if (notification.type === "STATE") read(parseState(notification.text));
     });
     client.on("disconnected", () => set({ up: false, since: new Date().toISOString() }));
     client.start();

@@ -118,10 +118,9 @@ describe("Agent (composition root) with a fake kernel", () => {
     rmSync(join(base, "ccd/db-1"));
 
     const rebooted = new FakeIp(new Set(["sbb-aaaaa-2"]));
-    const started = Date.now();
+    // No channel at all: start() has nothing to wait for but the disk.
     const second = makeAgent(base, rebooted, []);
     await second.start();
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(second.revision).toBe(7);
     expect(rebooted.table).toHaveLength(3);
     expect(readFileSync(join(base, "ccd/db-1"), "utf8")).toContain("10.100.100.11");

@@ -1,15 +1,15 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeNeeding } from "@switchboard/testkit/needs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type HookEvent, parseHookLine } from "../../src/hook/hook-line.ts";
 import { HookListener } from "../../src/hook/hook-listener.ts";
 import { renderHookScript } from "../../src/hook/hook-script.ts";
 import { type ClientNotification, ManagementClient } from "../../src/openvpn/management-client.ts";
 import { spawnRunner } from "../../src/system/command-runner.ts";
-import { createLab, type Lab, labSkipReason } from "../support/lab.ts";
+import { createLab, LAB_NEEDS, type Lab } from "../support/lab.ts";
 
 const CONNECT_ENV = {
   script_type: "client-connect",
@@ -69,26 +69,20 @@ describe("parseHookLine", () => {
   });
 });
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+/**
+ * A hook that blocked would hang for good (a blocking FIFO open waits forever), so a deadline
+ * this long tells "returned by itself" from "was killed" on any machine. How fast it returns is
+ * `pnpm bench:hook`'s business.
+ */
+const HANG_MS = 20_000;
+
+function runHook(program: string, env: Record<string, string>) {
+  const result = spawnSync(program, [], { env, timeout: HANG_MS });
+  return { status: result.status, signal: result.signal };
 }
 
-function timeRun(program: string, args: string[], env: Record<string, string>): { ms: number; status: number | null } {
-  const started = performance.now();
-  const result = spawnSync(program, args, { env, timeout: 5000 });
-  return { ms: performance.now() - started, status: result.status };
-}
-
-/** Async, so a socket server in this process can answer while the program runs. */
-function timeRunAsync(program: string, args: string[], env: Record<string, string>): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, stdio: "ignore" });
-    child.on("error", reject);
-    child.on("exit", () => resolve(performance.now() - started));
-  });
-}
+/** Generous: the machine may be busy. */
+const WAIT = { timeout: 20_000, interval: 10 };
 
 describe("the client hook program", () => {
   let dir = "";
@@ -102,137 +96,107 @@ describe("the client hook program", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("exits 0 at once and creates nothing when the agent never ran (no FIFO)", () => {
-    const run = timeRun(script, [], CONNECT_ENV);
-    expect(run.status).toBe(0);
-    expect(run.ms).toBeLessThan(500);
+  it("exits 0 by itself and creates nothing when the agent never ran (no FIFO)", () => {
+    rmSync(fifo, { force: true });
+    expect(runHook(script, CONNECT_ENV), `exit status (killed after ${HANG_MS} ms if hung)`).toEqual({
+      status: 0,
+      signal: null,
+    });
     expect(existsSync(fifo)).toBe(false);
   });
 
-  it("exits 0 at once when the agent is down (FIFO without reader: no blocking open)", () => {
+  it("exits 0 by itself when the agent is down (FIFO without reader: no blocking open)", () => {
+    rmSync(fifo, { force: true });
     execFileSync("mkfifo", [fifo]);
-    const run = timeRun(script, [], CONNECT_ENV);
-    expect(run.status).toBe(0);
-    expect(run.ms).toBeLessThan(500);
-    expect(lstatSync(fifo).isFIFO()).toBe(true);
-    rmSync(fifo);
+    try {
+      expect(runHook(script, CONNECT_ENV), `exit status (killed after ${HANG_MS} ms if hung)`).toEqual({
+        status: 0,
+        signal: null,
+      });
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+    } finally {
+      rmSync(fifo);
+    }
   });
 
-  it("delivers its line to the listener as an event, and measures (a) Node vs (b) sh", async () => {
+  it("delivers each run's line to the listener as one event", async () => {
     const events: HookEvent[] = [];
     const listener = new HookListener(fifo, spawnRunner(), (event) => events.push(event));
     await listener.start();
     try {
-      const sh = Array.from({ length: 20 }, () => timeRun(script, [], CONNECT_ENV));
-      expect(sh.every((r) => r.status === 0)).toBe(true);
-      const deadline = Date.now() + 2000;
-      while (events.length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      expect(events).toHaveLength(20);
+      const runs = Array.from({ length: 20 }, (_, i) => runHook(script, { ...CONNECT_ENV, trusted_port: String(i) }));
+      expect(runs.filter((run) => run.status !== 0)).toEqual([]);
+      await expect.poll(() => events.length, { ...WAIT, message: "20 hook events" }).toBe(20);
       expect(events[0]).toMatchObject({
         kind: "connect",
         commonName: "beta, with comma",
-        realAddress: "192.0.2.11:43874",
+        realAddress: "192.0.2.11:0",
       });
-
-      // (a) the same job in Node: connect to a unix socket and write one line.
-      const sock = join(dir, "node.sock");
-      const server = createServer((c) => c.resume());
-      await new Promise<void>((resolve) => server.listen(sock, resolve));
-      const nodeHook = join(dir, "node-hook.mjs");
-      writeFileSync(
-        nodeHook,
-        `import { createConnection } from "node:net";\nconst s = createConnection(${JSON.stringify(sock)}, () => s.end("sb1\\t" + process.env.common_name + "\\n"));\ns.on("error", () => process.exit(0));\n`,
-      );
-      const node: number[] = [];
-      for (let i = 0; i < 5; i++) node.push(await timeRunAsync(process.execPath, [nodeHook], CONNECT_ENV));
-      server.close();
-      const shMs = median(sh.map((r) => r.ms));
-      const nodeMs = median(node);
-      console.log(
-        `hook latency: (b) sh+dd FIFO median ${shMs.toFixed(1)} ms; (a) Node unix socket median ${nodeMs.toFixed(1)} ms`,
-      );
-      expect(shMs).toBeLessThan(50);
-      expect(shMs).toBeLessThan(nodeMs);
+      // One event per run, in the order they ran: no line lost, split or glued to another.
+      expect(events.map((event) => event.realAddress)).toEqual(runs.map((_, i) => `192.0.2.11:${i}`));
     } finally {
       listener.close();
     }
   });
 });
 
-const reason = labSkipReason();
+describeNeeding(LAB_NEEDS, "the hook under a real OpenVPN 2.6 server", () => {
+  let lab: Lab;
+  let management: ManagementClient;
+  let fifo = "";
+  beforeAll(async () => {
+    lab = await createLab(["hooked.one", "hooked.two"]);
+    fifo = join(lab.paths.baseDir, "hook.fifo");
+    await lab.startServer({ hook: renderHookScript(fifo) });
+    management = new ManagementClient({ socketPath: lab.paths.managementSocket }).start();
+    await management.whenReady(WAIT.timeout);
+  });
+  afterAll(async () => {
+    management?.close();
+    await lab?.close();
+  });
 
-describe.skipIf(reason !== undefined)(
-  `the hook under a real OpenVPN 2.6 server${reason ? ` (skipped: ${reason})` : ""}`,
-  () => {
-    let lab: Lab;
-    let management: ManagementClient;
-    let fifo = "";
-    beforeAll(async () => {
-      lab = await createLab(["hooked.one", "hooked.two"]);
-      fifo = join(lab.paths.baseDir, "hook.fifo");
-      await lab.startServer({ hook: renderHookScript(fifo) });
-      management = new ManagementClient({ socketPath: lab.paths.managementSocket }).start();
-      await management.whenReady();
-    });
-    afterAll(async () => {
-      management?.close();
-      await lab?.close();
-    });
+  it("reports the connect with OpenVPN's address and time, and the disconnect with its byte counts", async () => {
+    const events: HookEvent[] = [];
+    const listener = new HookListener(fifo, spawnRunner(), (event) => events.push(event));
+    await listener.start();
+    const established = new Promise<ClientNotification>((resolve) =>
+      management.once("client", (notification) => resolve(notification)),
+    );
+    try {
+      await lab.startClient("hooked.one");
+      const notification = await established;
+      const connect = await vi.waitFor(() => {
+        const found = events.find((e) => e.kind === "connect" && e.commonName === "hooked.one");
+        if (!found) throw new Error("no connect event from the hook yet");
+        return found;
+      }, WAIT);
+      expect(connect).toMatchObject({
+        virtualAddress: "10.100.100.210",
+        connectedAt: Number(notification.env.time_unix),
+      });
 
-    it("reports the connect within milliseconds of OpenVPN establishing the client", async () => {
-      const events: { event: HookEvent; at: number }[] = [];
-      const listener = new HookListener(fifo, spawnRunner(), (event, at) =>
-        events.push({ event, at: performance.now() + (at - Date.now()) }),
-      );
-      await listener.start();
-      let establishedAt = 0;
-      const established = new Promise<ClientNotification>((resolve) =>
-        management.once("client", (n) => {
-          establishedAt = performance.now();
-          resolve(n);
-        }),
-      );
-      try {
-        await lab.startClient("hooked.one");
-        const notification = await established;
-        const connect = events.find((e) => e.event.kind === "connect" && e.event.commonName === "hooked.one");
-        expect(connect).toBeDefined();
-        expect(connect?.event).toMatchObject({
-          virtualAddress: "10.100.100.210",
-          connectedAt: Number(notification.env.time_unix),
-        });
-        // The hook runs before OpenVPN announces ESTABLISHED; its event must not trail it by more than a few ms.
-        const lag = (connect?.at ?? 0) - establishedAt;
-        console.log(`hook connect event vs >CLIENT:ESTABLISHED: ${lag.toFixed(1)} ms`);
-        expect(lag).toBeLessThan(100);
+      await management.clientKill(notification.clientId);
+      const disconnect = await vi.waitFor(() => {
+        const found = events.find((e) => e.kind === "disconnect");
+        if (!found) throw new Error("no disconnect event from the hook yet");
+        return found;
+      }, WAIT);
+      expect(disconnect).toMatchObject({ commonName: "hooked.one" });
+      expect(disconnect.bytesReceived).toBeGreaterThan(0);
+    } finally {
+      listener.close();
+    }
+  });
 
-        const disconnected = new Promise<void>((resolve) => {
-          const timer = setInterval(() => {
-            if (events.some((e) => e.event.kind === "disconnect")) {
-              clearInterval(timer);
-              resolve();
-            }
-          }, 5);
-        });
-        await management.clientKill(notification.clientId);
-        await disconnected;
-        const disconnect = events.find((e) => e.event.kind === "disconnect");
-        expect(disconnect?.event).toMatchObject({ commonName: "hooked.one" });
-        expect(disconnect?.event.bytesReceived).toBeGreaterThan(0);
-      } finally {
-        listener.close();
-      }
-    });
-
-    it("never blocks or fails a connection while the agent is down", async () => {
-      // The FIFO is there (the agent ran before) but nobody reads it.
-      expect(lstatSync(fifo).isFIFO()).toBe(true);
-      const started = Date.now();
-      await lab.startClient("hooked.two");
-      expect(Date.now() - started).toBeLessThan(10_000);
-      expect(lab.serverLog()).not.toMatch(/client-connect command failed|WARNING: Failed running command/);
-      const status = await management.status3();
-      expect(status.clients.map((c) => c.commonName)).toContain("hooked.two");
-    });
-  },
-);
+  it("never blocks or fails a connection while the agent is down", async () => {
+    // The FIFO is there (the agent ran before) but nobody reads it.
+    if (!existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // A blocked hook would hold the client in its handshake: startClient's own deadline fails then.
+    await lab.startClient("hooked.two");
+    expect(lab.serverLog()).not.toMatch(/client-connect command failed|WARNING: Failed running command/);
+    const status = await management.status3();
+    expect(status.clients.map((c) => c.commonName)).toContain("hooked.two");
+  });
+});

@@ -10,11 +10,13 @@ import {
   switchPaths,
 } from "@switchboard/shared";
 import { OPENVPN } from "@switchboard/testkit/env";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeNeeding } from "@switchboard/testkit/needs";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { LinkMonitor } from "../../src/openvpn/link-monitor.ts";
-import { labNetwork, labSkipReason, labSwitch, uniqueNetns } from "../support/lab.ts";
+import { LAB_NEEDS, labNetwork, labSwitch, uniqueNetns } from "../support/lab.ts";
 
-const skip = labSkipReason();
+/** OpenVPN takes seconds to make a tunnel on a busy machine; these only catch a hang. */
+const WAIT = { timeout: 60_000, interval: 25 };
 const switchA: RenderSwitch = { ...labSwitch, id: "sw-a", name: "a", backboneAddress: "10.200.200.1" };
 const switchB: RenderSwitch = {
   ...labSwitch,
@@ -51,106 +53,107 @@ function backbonePki(dir: string): void {
   execFileSync(OPENVPN, ["--genkey", "tls-crypt", join(dir, "tls-crypt.key")]);
 }
 
-describe.skipIf(skip)(
-  `backbone link monitor against two real OpenVPN link ends${skip ? ` (skipped: ${skip})` : ""}`,
-  () => {
-    let dir: string;
-    let netns: string;
-    const children = new Map<string, ChildProcess>();
-    const reports = { a: [] as LinkEndState[][], b: [] as LinkEndState[][] };
-    const monitors: LinkMonitor[] = [];
-    let offsets: { a: number; b: number };
-    let configs: { a: string; b: string };
+describeNeeding(LAB_NEEDS, "backbone link monitor against two real OpenVPN link ends", () => {
+  let dir: string;
+  let netns: string;
+  const children = new Map<string, ChildProcess>();
+  const reports = { a: [] as LinkEndState[][], b: [] as LinkEndState[][] };
+  const reads = { a: [] as boolean[], b: [] as boolean[] };
+  const monitors: LinkMonitor[] = [];
+  let offsets: { a: number; b: number };
+  let configs: { a: string; b: string };
 
-    const start = (name: "a" | "b") => {
-      const child = spawn(
-        "ip",
-        ["netns", "exec", netns, OPENVPN, "--config", configs[name], "--log", join(dir, `${name}.log`)],
-        {
-          stdio: "ignore",
-        },
-      );
-      children.set(name, child);
-    };
-    const stop = async (name: "a" | "b") => {
-      const child = children.get(name);
-      children.delete(name);
-      if (!child || child.exitCode !== null) return;
-      await new Promise((resolve) => {
-        child.once("exit", resolve);
-        child.kill("SIGTERM");
-      });
-    };
-    const up = (name: "a" | "b") => reports[name].at(-1)?.[0]?.up;
-    async function until(check: () => boolean, what: string, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+  const start = (name: "a" | "b") => {
+    const child = spawn(
+      "ip",
+      ["netns", "exec", netns, OPENVPN, "--config", configs[name], "--log", join(dir, `${name}.log`)],
+      {
+        stdio: "ignore",
+      },
+    );
+    children.set(name, child);
+  };
+  const stop = async (name: "a" | "b") => {
+    const child = children.get(name);
+    children.delete(name);
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.kill("SIGTERM");
+    });
+  };
+  const up = (name: "a" | "b") => reports[name].at(-1)?.[0]?.up;
+  const bothUp = () => up("a") === true && up("b") === true;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "sb-link-lab-"));
+    const pki = join(dir, "pki");
+    mkdirSync(pki);
+    backbonePki(pki);
+    netns = uniqueNetns("sb-link");
+    execFileSync("ip", ["netns", "add", netns]);
+    execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
+    const paths = { a: switchPaths(join(dir, "a")), b: switchPaths(join(dir, "b")) };
+    const ends = renderBackboneLinkConfigs(labNetwork, switchA, switchB, paths.a, paths.b);
+    for (const [name, sw, end] of [
+      ["a", switchA, ends.a],
+      ["b", switchB, ends.b],
+    ] as const) {
+      const p = paths[name];
+      mkdirSync(p.baseDir, { recursive: true });
+      const put = (file: string, from: string) => {
+        writeFileSync(file, readFileSync(join(pki, from)));
+        chmodSync(file, 0o600);
+      };
+      put(p.caCert, "ca.crt");
+      put(p.crl, "crl.pem");
+      put(p.tlsCryptKey, "tls-crypt.key");
+      put(p.backboneCert, `${sw.id}.crt`);
+      put(p.backboneKey, `${sw.id}.key`);
+      writeFileSync(end.configPath, end.config);
     }
+    configs = { a: ends.a.configPath, b: ends.b.configPath };
+    offsets = { a: 2, b: 1 }; // A's peer is B at .2, B's peer is A at .1
+    for (const name of ["a", "b"] as const) {
+      const monitor = new LinkMonitor({
+        baseDir: paths[name].baseDir,
+        onChange: (links) => reports[name].push(links),
+        onRead: (_peerOffset, linkUp) => reads[name].push(linkUp),
+        reconnectMaxMs: 200,
+      });
+      monitor.sync([offsets[name]]);
+      monitors.push(monitor);
+    }
+  });
+  afterAll(async () => {
+    for (const monitor of monitors) monitor.close();
+    for (const name of [...children.keys()]) await stop(name as "a" | "b");
+    if (netns) execFileSync("ip", ["netns", "del", netns]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), "sb-link-lab-"));
-      const pki = join(dir, "pki");
-      mkdirSync(pki);
-      backbonePki(pki);
-      netns = uniqueNetns("sb-link");
-      execFileSync("ip", ["netns", "add", netns]);
-      execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
-      const paths = { a: switchPaths(join(dir, "a")), b: switchPaths(join(dir, "b")) };
-      const ends = renderBackboneLinkConfigs(labNetwork, switchA, switchB, paths.a, paths.b);
-      for (const [name, sw, end] of [
-        ["a", switchA, ends.a],
-        ["b", switchB, ends.b],
-      ] as const) {
-        const p = paths[name];
-        mkdirSync(p.baseDir, { recursive: true });
-        const put = (file: string, from: string) => {
-          writeFileSync(file, readFileSync(join(pki, from)));
-          chmodSync(file, 0o600);
-        };
-        put(p.caCert, "ca.crt");
-        put(p.crl, "crl.pem");
-        put(p.tlsCryptKey, "tls-crypt.key");
-        put(p.backboneCert, `${sw.id}.crt`);
-        put(p.backboneKey, `${sw.id}.key`);
-        writeFileSync(end.configPath, end.config);
-      }
-      configs = { a: ends.a.configPath, b: ends.b.configPath };
-      offsets = { a: 2, b: 1 }; // A's peer is B at .2, B's peer is A at .1
-      for (const name of ["a", "b"] as const) {
-        const monitor = new LinkMonitor({
-          baseDir: paths[name].baseDir,
-          onChange: (links) => reports[name].push(links),
-          reconnectMaxMs: 200,
-        });
-        monitor.sync([offsets[name]]);
-        monitors.push(monitor);
-      }
-    });
-    afterAll(async () => {
-      for (const monitor of monitors) monitor.close();
-      for (const name of [...children.keys()]) await stop(name as "a" | "b");
-      if (netns) execFileSync("ip", ["netns", "del", netns]);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+  it("reports one end down while its peer is not there, both up once the tunnel is made", async () => {
+    await stop("a");
+    await stop("b");
+    reads.a.length = 0;
+    start("a");
+    // A's monitor has read A's own state (it is running, without a peer): now "down" is its verdict.
+    await expect.poll(() => reads.a.length, { ...WAIT, message: "A's monitor to read A's state" }).toBeGreaterThan(0);
+    expect(reads.a).not.toContain(true);
+    expect(up("a")).toBe(false);
+    start("b");
+    await expect.poll(bothUp, { ...WAIT, message: "both ends up" }).toBe(true);
+    expect(reports.a.at(-1)?.[0]?.peerOffset).toBe(offsets.a);
+  });
 
-    it("reports one end down while its peer is not there, both up once the tunnel is made", async () => {
-      start("a");
-      await until(() => reports.a.length > 0, "A's first report");
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(up("a")).toBe(false);
-      start("b");
-      await until(() => up("a") === true && up("b") === true, "both ends up");
-      expect(reports.a.at(-1)?.[0]?.peerOffset).toBe(offsets.a);
-    });
-
-    it("reports A down when B's process stops, and up again when it is back", async () => {
-      await stop("b");
-      await until(() => up("a") === false && up("b") === false, "A to see the link down (explicit-exit-notify)");
-      start("b");
-      await until(() => up("a") === true && up("b") === true, "the link up again");
-    });
-  },
-);
+  it("reports A down when B's process stops, and up again when it is back", async () => {
+    for (const name of ["a", "b"] as const) if (!children.has(name)) start(name);
+    await expect.poll(bothUp, { ...WAIT, message: "both ends up to begin with" }).toBe(true);
+    await stop("b");
+    await expect
+      .poll(() => [up("a"), up("b")], { ...WAIT, message: "A to see the link down (explicit-exit-notify)" })
+      .toEqual([false, false]);
+    start("b");
+    await expect.poll(bothUp, { ...WAIT, message: "the link up again" }).toBe(true);
+  });
+});

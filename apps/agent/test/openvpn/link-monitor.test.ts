@@ -6,13 +6,8 @@ import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/a
 import { afterEach, describe, expect, it } from "vitest";
 import { LinkMonitor } from "../../src/openvpn/link-monitor.ts";
 
-async function until(check: () => boolean, what: string, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Generous: the machine may be busy. */
+const WAIT = { timeout: 10_000, interval: 10 };
 
 /** A link's OpenVPN management socket, in the state `state` (as `state` replies and >STATE: notifies). */
 function fakeLink(baseDir: string, peerOffset: number, state: { name: string }) {
@@ -34,43 +29,50 @@ afterEach(async () => {
 function monitor() {
   const baseDir = mkdtempSync(join(tmpdir(), "sb-links-"));
   const reports: LinkEndState[][] = [];
-  const links = new LinkMonitor({ baseDir, onChange: (states) => reports.push(states), reconnectMaxMs: 50 });
+  const reads: [number, boolean][] = [];
+  const links = new LinkMonitor({
+    baseDir,
+    onChange: (states) => reports.push(states),
+    onRead: (peerOffset, up) => reads.push([peerOffset, up]),
+    reconnectMaxMs: 50,
+  });
   cleanup.push(() => rmSync(baseDir, { recursive: true, force: true }));
   cleanup.push(() => links.close());
   const last = () => reports.at(-1)?.map((link) => [link.peerOffset, link.up]);
-  return { baseDir, links, reports, last };
+  const up = () => reports.at(-1)?.[0]?.up;
+  return { baseDir, links, reports, reads, last, up };
 }
 
 describe("backbone link monitor (management sockets of the link processes)", () => {
   it("reports a link down while its process does not answer, and up once it says CONNECTED", async () => {
-    const { baseDir, links, last } = monitor();
+    const { baseDir, links, last, up } = monitor();
     links.sync([2]);
     expect(last()).toEqual([[2, false]]);
     let fake: FakeManagement | undefined = await fakeLink(baseDir, 2, { name: "CONNECTED" });
     cleanup.push(() => fake?.close());
-    await until(() => last()?.[0]?.[1] === true, "the link up");
+    await expect.poll(() => up(), { ...WAIT, message: "the link up" }).toBe(true);
     expect(fake.received.slice(0, 2)).toEqual(["state on", "state"]);
     expect(links.states()[0]?.since).toBe(new Date(1795698533 * 1000).toISOString());
 
     // ping-restart: the peer stopped answering.
     fake.send(">STATE:1795698600,RECONNECTING,ping-restart,,,,,\r\n");
-    await until(() => last()?.[0]?.[1] === false, "the link down after ping-restart");
+    await expect.poll(() => up(), { ...WAIT, message: "the link down after ping-restart" }).toBe(false);
     fake.send(">STATE:1795698610,CONNECTED,SUCCESS,10.200.200.1,192.0.2.2,1195,,\r\n");
-    await until(() => last()?.[0]?.[1] === true, "the link up again");
+    await expect.poll(() => up(), { ...WAIT, message: "the link up again" }).toBe(true);
 
     // The process went away (crash, stop): its socket closes.
     await fake.close();
     fake = undefined;
-    await until(() => last()?.[0]?.[1] === false, "the link down when its process is gone");
+    await expect.poll(() => up(), { ...WAIT, message: "the link down when its process is gone" }).toBe(false);
   });
 
   it("reports a link that is up to begin with, but still waiting for its peer, as down", async () => {
-    const { baseDir, links, reports } = monitor();
+    const { baseDir, links, reports, reads } = monitor();
     const fake = await fakeLink(baseDir, 3, { name: "WAIT" });
     cleanup.push(() => fake.close());
     links.sync([3]);
-    await until(() => fake.received.includes("state"), "the state query");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The monitor has handled the WAIT reply: only now does "no up report" mean anything.
+    await expect.poll(() => reads, { ...WAIT, message: "the monitor to read the state" }).toEqual([[3, false]]);
     expect(reports.map((r) => r.map((link) => link.up))).toEqual([[false]]);
   });
 

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManagementClient } from "../../src/openvpn/management-client.ts";
 import { parseStatus3 } from "../../src/openvpn/status-parser.ts";
-import { createLab, type Lab, labSkipReason } from "../support/lab.ts";
+import { createLab, LAB_NEEDS, type Lab } from "../support/lab.ts";
 
 // Captured from OpenVPN 2.6.14 in a namespace through the management socket (CRLF kept),
 // three clients, one CN with a comma and a space, one with a space.
@@ -94,36 +95,31 @@ describe("parseStatus3 edge cases", () => {
   });
 });
 
-const reason = labSkipReason();
+describeNeeding(LAB_NEEDS, "status 3 re-captured live from OpenVPN", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await createLab(["live.one", "live, two"]);
+    await lab.startServer();
+    await Promise.all(lab.hosts.map((h) => lab.startClient(h.commonName)));
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
 
-describe.skipIf(reason !== undefined)(
-  `status 3 re-captured live from OpenVPN${reason ? ` (skipped: ${reason})` : ""}`,
-  () => {
-    let lab: Lab;
-    beforeAll(async () => {
-      lab = await createLab(["live.one", "live, two"]);
-      await lab.startServer();
-      await Promise.all(lab.hosts.map((h) => lab.startClient(h.commonName)));
-    });
-    afterAll(async () => {
-      await lab?.close();
-    });
-
-    it("parses what the running server reports now, shaped like the fixture", async () => {
-      const client = new ManagementClient({ socketPath: lab.paths.managementSocket }).start();
-      try {
-        const status = await client.status3();
-        expect(status.warnings).toEqual([]);
-        expect(status.clients.map((c) => c.commonName).sort()).toEqual(["live, two", "live.one"]);
-        for (const c of status.clients) {
-          expect(c.realAddress).toMatch(/^127\.0\.0\.1:\d+$/);
-          expect(c.cipher).toBe("AES-256-GCM");
-          expect(Number.isInteger(c.clientId)).toBe(true);
-        }
-        expect(Object.keys(status.globalStats)).toEqual(Object.keys(parseStatus3(captured).globalStats));
-      } finally {
-        client.close();
+  it("parses what the running server reports now, shaped like the fixture", async () => {
+    const client = new ManagementClient({ socketPath: lab.paths.managementSocket }).start();
+    try {
+      const status = await client.status3();
+      expect(status.warnings).toEqual([]);
+      expect(status.clients.map((c) => c.commonName).sort()).toEqual(["live, two", "live.one"]);
+      for (const c of status.clients) {
+        expect(c.realAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+        expect(c.cipher).toBe("AES-256-GCM");
+        expect(Number.isInteger(c.clientId)).toBe(true);
       }
-    });
-  },
-);
+      expect(Object.keys(status.globalStats)).toEqual(Object.keys(parseStatus3(captured).globalStats));
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -58,9 +58,10 @@ describe("isVerifiedSnapshot", () => {
   });
 });
 
+// Each test builds its own state: none may see what another's call did to a shared one.
 describe("withLocalSessions", () => {
-  const state = desiredState();
   it("drops the /32 of a host connected here and points its subnets into the tun", () => {
+    const state = desiredState();
     expect(withLocalSessions(state.routes, state.hosts, ["web-1"], "sbs-aaaaa")).toEqual([
       { destination: "10.100.100.2/32", via: "10.200.200.2", dev: "sbb-aaaaa-2" },
       { destination: "192.168.10.0/24", via: "10.100.100.10", dev: "sbs-aaaaa" },
@@ -68,10 +69,13 @@ describe("withLocalSessions", () => {
   });
 
   it("ignores unknown and disabled hosts, and changes nothing when nobody is connected", () => {
+    const state = desiredState();
     expect(withLocalSessions(state.routes, state.hosts, ["stranger", "old-laptop"], "sbs-aaaaa")).toEqual(state.routes);
+    expect(withLocalSessions(state.routes, state.hosts, [], "sbs-aaaaa")).toEqual(desiredState().routes);
   });
 
   it("adds a subnet route the API has not sent yet for a host that just connected here", () => {
+    const state = desiredState();
     const routes = withLocalSessions([], state.hosts, ["web-1"], "sbs-aaaaa");
     expect(routes).toEqual([{ destination: "192.168.10.0/24", via: "10.100.100.10", dev: "sbs-aaaaa" }]);
   });

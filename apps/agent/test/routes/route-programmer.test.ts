@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
+import { describeNeeding } from "@switchboard/testkit/needs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RouteProgrammer } from "../../src/routes/route-programmer.ts";
 import { spawnRunner } from "../../src/system/command-runner.ts";
-import { netnsSkipReason, uniqueNetns } from "../support/lab.ts";
+import { NETNS_NEEDS, uniqueNetns } from "../support/lab.ts";
 
 const r = (n: number, via = "10.200.200.2", dev = "sbb-aaaaa-2") => ({ destination: `10.100.100.${n}/32`, via, dev });
 
@@ -80,54 +81,49 @@ describe("RouteProgrammer with a recording fake ip", () => {
   });
 });
 
-const reason = netnsSkipReason();
+describeNeeding(NETNS_NEEDS, "RouteProgrammer on a real kernel in a namespace", () => {
+  const ns = uniqueNetns("sb-test-rt");
+  const ip = (...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });
+  const routes = () => ip("route", "show", "table", "main");
+  beforeAll(() => {
+    execFileSync("ip", ["netns", "add", ns]);
+    // A veth pair: the dummy driver is not always available (it is not on this machine).
+    ip("link", "add", "sbb-aaaaa-2", "type", "veth", "peer", "name", "peer0");
+    ip("link", "set", "sbb-aaaaa-2", "up");
+    ip("link", "set", "peer0", "up");
+    ip("addr", "add", "10.200.200.1/24", "dev", "sbb-aaaaa-2");
+    ip("route", "add", "10.100.100.77/32", "via", "10.200.200.9", "dev", "sbb-aaaaa-2", "proto", "static");
+  });
+  afterAll(() => {
+    spawnSync("ip", ["netns", "del", ns]);
+  });
 
-describe.skipIf(reason !== undefined)(
-  `RouteProgrammer on a real kernel in a namespace${reason ? ` (skipped: ${reason})` : ""}`,
-  () => {
-    const ns = uniqueNetns("sb-test-rt");
-    const ip = (...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });
-    const routes = () => ip("route", "show", "table", "main");
-    beforeAll(() => {
-      execFileSync("ip", ["netns", "add", ns]);
-      // A veth pair: the dummy driver is not always available (it is not on this machine).
-      ip("link", "add", "sbb-aaaaa-2", "type", "veth", "peer", "name", "peer0");
-      ip("link", "set", "sbb-aaaaa-2", "up");
-      ip("link", "set", "peer0", "up");
-      ip("addr", "add", "10.200.200.1/24", "dev", "sbb-aaaaa-2");
-      ip("route", "add", "10.100.100.77/32", "via", "10.200.200.9", "dev", "sbb-aaaaa-2", "proto", "static");
-    });
-    afterAll(() => {
-      spawnSync("ip", ["netns", "del", ns]);
-    });
+  it("programs, repeats as a no-op, restores a hand-deleted route, keeps foreign routes, withdraws its own", async () => {
+    const programmer = new RouteProgrammer({ runner: spawnRunner(), netns: ns });
+    const first = await programmer.apply([r(2), r(3), r(77)]);
+    expect(first.failed.map((f) => [f.destination, f.reason])).toEqual([["10.100.100.77/32", "conflict"]]);
+    expect(routes()).toContain("10.100.100.2 via 10.200.200.2 dev sbb-aaaaa-2 proto 180");
+    expect(routes()).toContain("10.100.100.77 via 10.200.200.9 dev sbb-aaaaa-2 proto static");
 
-    it("programs, repeats as a no-op, restores a hand-deleted route, keeps foreign routes, withdraws its own", async () => {
-      const programmer = new RouteProgrammer({ runner: spawnRunner(), netns: ns });
-      const first = await programmer.apply([r(2), r(3), r(77)]);
-      expect(first.failed.map((f) => [f.destination, f.reason])).toEqual([["10.100.100.77/32", "conflict"]]);
-      expect(routes()).toContain("10.100.100.2 via 10.200.200.2 dev sbb-aaaaa-2 proto 180");
-      expect(routes()).toContain("10.100.100.77 via 10.200.200.9 dev sbb-aaaaa-2 proto static");
+    expect((await programmer.apply([r(2), r(3)])).routeCommands).toBe(0);
 
-      expect((await programmer.apply([r(2), r(3)])).routeCommands).toBe(0);
+    ip("route", "del", "10.100.100.3/32");
+    const restored = await programmer.apply([r(2), r(3)]);
+    expect(restored).toMatchObject({ added: 1, routeCommands: 1 });
+    expect(routes()).toContain("10.100.100.3 via 10.200.200.2 dev sbb-aaaaa-2 proto 180");
 
-      ip("route", "del", "10.100.100.3/32");
-      const restored = await programmer.apply([r(2), r(3)]);
-      expect(restored).toMatchObject({ added: 1, routeCommands: 1 });
-      expect(routes()).toContain("10.100.100.3 via 10.200.200.2 dev sbb-aaaaa-2 proto 180");
+    const moved = await programmer.apply([r(3)]);
+    expect(moved).toMatchObject({ removed: 1 });
+    expect(routes()).not.toContain("10.100.100.2 ");
+    expect(routes()).toContain("10.100.100.77 via 10.200.200.9 dev sbb-aaaaa-2 proto static");
+  });
 
-      const moved = await programmer.apply([r(3)]);
-      expect(moved).toMatchObject({ removed: 1 });
-      expect(routes()).not.toContain("10.100.100.2 ");
-      expect(routes()).toContain("10.100.100.77 via 10.200.200.9 dev sbb-aaaaa-2 proto static");
-    });
-
-    it("reports a route whose device does not exist and still applies the others", async () => {
-      const programmer = new RouteProgrammer({ runner: spawnRunner(), netns: ns });
-      const result = await programmer.apply([r(3), r(4, "10.200.200.3", "sbb-aaaaa-3")]);
-      expect(result.failed).toEqual([
-        { destination: "10.100.100.4/32", reason: "kernel", message: expect.stringContaining("sbb-aaaaa-3") },
-      ]);
-      expect(result.applied).toEqual([r(3)]);
-    });
-  },
-);
+  it("reports a route whose device does not exist and still applies the others", async () => {
+    const programmer = new RouteProgrammer({ runner: spawnRunner(), netns: ns });
+    const result = await programmer.apply([r(3), r(4, "10.200.200.3", "sbb-aaaaa-3")]);
+    expect(result.failed).toEqual([
+      { destination: "10.100.100.4/32", reason: "kernel", message: expect.stringContaining("sbb-aaaaa-3") },
+    ]);
+    expect(result.applied).toEqual([r(3)]);
+  });
+});

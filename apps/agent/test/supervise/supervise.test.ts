@@ -1,21 +1,16 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeIp } from "@switchboard/testkit/agent/fake-ip";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Agent } from "../../src/agent.ts";
 import { OpenVpnProcesses } from "../../src/supervise/openvpn-processes.ts";
 import { ProcessSupervisor, type Spawner } from "../../src/supervise/process-supervisor.ts";
 import { desiredState } from "../support/desired.ts";
 
-async function until(check: () => boolean, what: string, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Generous: the machine may be busy. */
+const WAIT = { timeout: 20_000, interval: 10 };
 
 /** Stands in for openvpn: records its arguments (and whether its config existed) and sleeps until killed. */
 function recordingSpawner(started: { args: readonly string[]; configExisted: boolean }[]): Spawner {
@@ -27,34 +22,64 @@ function recordingSpawner(started: { args: readonly string[]; configExisted: boo
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
 describe("process supervision (managed mode)", () => {
   it("restarts a program that keeps exiting, with backoff, and stops for good on stop()", async () => {
+    // Fake timers hold the restart delays, so after stop() every one left can be run, not waited out.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const delays: string[] = [];
+    let fourthExit = () => {};
+    const exited4 = new Promise<void>((resolve) => {
+      fourthExit = resolve;
+    });
     const supervisor = new ProcessSupervisor({
       name: "crasher",
       command: "sh",
       args: ["-c", "exit 3"],
       backoff: { baseMs: 10, capMs: 40 },
+      log: {
+        info: () => undefined,
+        warn: (message) => {
+          delays.push(message);
+          // Each restart fires at once (it is scheduled right after this line), up to the fourth exit.
+          if (delays.length < 4) queueMicrotask(() => vi.advanceTimersToNextTimer());
+          else if (delays.length === 4) fourthExit();
+        },
+      },
     });
     cleanup.push(() => supervisor.stop());
     supervisor.start();
-    await until(() => supervisor.starts >= 4, "four starts");
+    await exited4;
+    expect(delays.every((line) => /^crasher exited \(code 3\); restarting in \d+ ms$/.test(line))).toBe(true);
+    expect(supervisor.starts).toBe(4);
+    expect(vi.getTimerCount(), "the fifth start, scheduled").toBe(1);
     await supervisor.stop();
-    const starts = supervisor.starts;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(supervisor.starts).toBe(starts);
+    await vi.runAllTimersAsync();
+    expect(supervisor.starts).toBe(4);
+    expect(supervisor.running).toBe(false);
   });
 
   it("ends a running program with SIGTERM on stop()", async () => {
-    const supervisor = new ProcessSupervisor({ name: "sleeper", command: "sleep", args: ["30"] });
+    let child: ChildProcess | undefined;
+    const supervisor = new ProcessSupervisor({
+      name: "sleeper",
+      command: "sleep",
+      args: ["30"],
+      spawn: (command, args) => {
+        child = spawn(command, [...args], { stdio: "ignore" });
+        return child;
+      },
+      // SIGKILL only if SIGTERM is ignored for this long: the signal below tells which one ended it.
+      stopTimeoutMs: 60_000,
+    });
     supervisor.start();
-    await until(() => supervisor.running, "the program to run");
-    const started = Date.now();
+    await vi.waitFor(() => expect(supervisor.running, "the program to run").toBe(true), WAIT);
     await supervisor.stop();
     expect(supervisor.running).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(child?.signalCode).toBe("SIGTERM");
   });
 
   it("runs the data server and one process per link, by absolute config path, and follows the links", async () => {
@@ -76,9 +101,9 @@ describe("process supervision (managed mode)", () => {
       ["--config", join(base, "backbone-2.conf")],
       ["--config", join(base, "backbone-3.conf")],
     ]);
-    await until(() => processes.running().links.length === 2, "both links");
+    await expect.poll(() => processes.running().links, { ...WAIT, message: "both links" }).toEqual([2, 3]);
     processes.sync(desiredState({ links: [{ peerOffset: 3, config: "b\n" }] }));
-    await until(() => processes.running().links.join() === "3", "link 2 to stop");
+    await expect.poll(() => processes.running().links, { ...WAIT, message: "link 2 to stop" }).toEqual([3]);
     expect(processes.running().server).toBe(true);
     await processes.stop();
     expect(processes.running()).toEqual({ server: false, links: [] });

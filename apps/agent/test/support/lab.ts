@@ -14,7 +14,8 @@ import {
   renderSwitchServerConfig,
   switchPaths,
 } from "@switchboard/shared";
-import { missing, OPENVPN } from "@switchboard/testkit/env";
+import { type Need, OPENVPN } from "@switchboard/testkit/env";
+import { waitFor } from "@switchboard/testkit/wait";
 
 /**
  * A real OpenVPN 2.6 server and clients in a throwaway network namespace, for the tests that
@@ -24,16 +25,14 @@ import { missing, OPENVPN } from "@switchboard/testkit/env";
  */
 
 const READY = "Initialization Sequence Completed";
+/** OpenVPN starts in about a second; a busy machine may take many times that. Catches a hang only. */
+const START_TIMEOUT_MS = 60_000;
 
-/** Why the lab cannot run here, or undefined when it can. */
-export function labSkipReason(): string | undefined {
-  return missing("root", "openvpn", "openssl", "netns");
-}
+/** What the lab needs from the machine (for describeNeeding). */
+export const LAB_NEEDS: Need[] = ["root", "openvpn", "openssl", "netns"];
 
-/** Why namespace route tests cannot run here (root and iproute2 only), or undefined. */
-export function netnsSkipReason(): string | undefined {
-  return missing("root", "netns");
-}
+/** What namespace route tests need (root and iproute2 only). */
+export const NETNS_NEEDS: Need[] = ["root", "netns"];
 
 export function uniqueNetns(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
@@ -80,6 +79,7 @@ export interface Lab {
   startClient(commonName: string): Promise<ChildProcess>;
   stop(child: ChildProcess): Promise<void>;
   serverLog(): string;
+  clientLog(commonName: string): string;
   close(): Promise<void>;
 }
 
@@ -129,14 +129,6 @@ function makePki(dir: string, names: readonly string[]): void {
     dir,
   );
   run(OPENVPN, ["--genkey", "tls-crypt", join(dir, "tls-crypt.key")]);
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function readLog(file: string): string {
@@ -214,7 +206,12 @@ export async function createLab(commonNames: readonly string[]): Promise<Lab> {
       writeFileSync(paths.serverConfig, config);
       spawnIn("server", paths.serverConfig);
       const log = join(dir, "server.log");
-      await waitFor(() => readLog(log).includes(READY) && existsSync(paths.managementSocket), 15_000, "server");
+      await waitFor(
+        "the lab server to initialise",
+        () => readLog(log).includes(READY) && existsSync(paths.managementSocket),
+        START_TIMEOUT_MS,
+        25,
+      );
     },
     async startClient(commonName) {
       const index = commonNames.indexOf(commonName);
@@ -235,11 +232,12 @@ export async function createLab(commonNames: readonly string[]): Promise<Lab> {
       const name = `client-${index}`;
       const child = spawnIn(name, file);
       const log = join(dir, `${name}.log`);
-      await waitFor(() => readLog(log).includes(READY), 15_000, `client ${commonName}`);
+      await waitFor(`lab client ${commonName} to connect`, () => readLog(log).includes(READY), START_TIMEOUT_MS, 25);
       return child;
     },
     stop,
     serverLog: () => readLog(join(dir, "server.log")),
+    clientLog: (commonName) => readLog(join(dir, `client-${commonNames.indexOf(commonName)}.log`)),
     async close() {
       for (const child of [...children]) await stop(child);
       spawnSync("ip", ["netns", "del", netns]);

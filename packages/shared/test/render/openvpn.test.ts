@@ -11,7 +11,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+// A relative path: this package does not depend on the test kit (and its package.json is not ours to change).
+import { OPENVPN } from "../../../testkit/src/env.ts";
+import { describeNeeding } from "../../../testkit/src/needs.ts";
 import {
   ccdFileName,
   type RenderHost,
@@ -34,27 +37,6 @@ import { type Fixture, fixtures, twoSwitch } from "./fixtures.ts";
  */
 
 const READY = "Initialization Sequence Completed";
-
-function probe(command: string, args: string[]): string | undefined {
-  const result = spawnSync(command, args, { encoding: "utf8" });
-  return result.status === 0 ? `${result.stdout}${result.stderr}` : undefined;
-}
-
-function skipReason(): string | undefined {
-  const version = probe("openvpn", ["--version"]) ?? probe("/usr/sbin/openvpn", ["--version"]);
-  if (version === undefined) return "openvpn not installed";
-  const match = /OpenVPN (\d+)\.(\d+)/.exec(version);
-  if (!match || Number(match[1]) * 100 + Number(match[2]) < 206) return "openvpn older than 2.6";
-  if (probe("openssl", ["version"]) === undefined) return "openssl not installed";
-  if (probe("unshare", ["-rn", "--pid", "--fork", "true"]) === undefined) {
-    return "no private network namespace (unshare -rn --pid failed)";
-  }
-  return undefined;
-}
-
-const OPENVPN = existsSync("/usr/sbin/openvpn") ? "/usr/sbin/openvpn" : "openvpn";
-const reason = skipReason();
-const title = `OpenVPN 2.6 runs the rendered configs${reason ? ` (skipped: ${reason})` : ""}`;
 
 let root = "";
 
@@ -210,130 +192,140 @@ function expectClean(logs: Record<string, string>): void {
   }
 }
 
-describe.skipIf(reason !== undefined)(title, { timeout: 60_000 }, () => {
-  const pki = () => join(root, "pki");
+describeNeeding(
+  ["openvpn", "openssl"],
+  "OpenVPN 2.6 runs the rendered configs",
+  () => {
+    const pki = () => join(root, "pki");
 
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), "sb-render-"));
-    mkdirSync(pki());
-    const ids = fixtures.flatMap((fixture) => fixture.switches.map((sw) => sw.id));
-    const cns = [...fixtures.flatMap((fixture) => fixture.hosts.map((host) => host.commonName)), "stranger"];
-    makePki(pki(), ids, cns, twoSwitch.switches[1]?.id ?? "");
-  });
-
-  afterAll(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  for (const fixture of fixtures) {
-    it(`${fixture.name}: a switch server starts, a host connects with its ccd address, unknown and disabled hosts get AUTH_FAILED`, async () => {
-      const switches = onLoopback(fixture);
-      const first = switches[0] as RenderSwitch;
-      const host = fixture.hosts[0] as RenderHost;
-      const paths = installSwitch(fixture, first, pki());
-      const dir = join(root, fixture.name);
-      const files: Program[] = [{ name: "server", config: join(dir, "server.conf") }];
-      writeFileSync(files[0]?.config ?? "", renderSwitchServerConfig(fixture.network, first, switches, paths));
-      const profile = (cn: string, base: RenderHost = host) => {
-        const file = join(dir, `${cn}.ovpn`);
-        const read = (name: string) => readFileSync(join(pki(), name), "utf8");
-        const secrets = {
-          caPem: read("ca.crt"),
-          certPem: read(`host-${cn}.crt`),
-          keyPem: read(`host-${cn}.key`),
-          tlsCryptKey: read("tls-crypt.key"),
-        };
-        writeFileSync(file, renderClientProfile(fixture.network, { ...base, commonName: cn }, switches, secrets));
-        return { name: cn, config: file };
-      };
-      const disabled = fixture.hosts.find((candidate) => !candidate.enabled);
-      const programs = [...files, profile(host.commonName), profile("stranger")];
-      const refused = [...(disabled ? [disabled.commonName] : []), "stranger"];
-      if (disabled) programs.push(profile(disabled.commonName, disabled));
-      const waits: Wait[] = [
-        { log: "server", pattern: READY },
-        { log: host.commonName, pattern: READY },
-        ...refused.map((cn) => ({ log: cn, pattern: "AUTH_FAILED" })),
-      ];
-
-      const logs = await runInNamespace(dir, programs, waits);
-
-      expectClean(logs);
-      const server = logs.server ?? "";
-      const client = logs[host.commonName] ?? "";
-      expect(server, "server.log").toContain(READY);
-      expect(client, `${host.commonName}.log`).toContain(READY);
-      const reply = /PUSH_REPLY,([^']*)/.exec(client)?.[1] ?? "";
-      expect(reply).toContain(`ifconfig ${host.address} `);
-      expect(reply).toContain(`route-gateway ${first.dataAddress}`);
-      for (const route of host.pushRoutes) expect(reply).toContain(`route ${route.split("/")[0]} `);
-      if (fixture.name === "two-switch-24") {
-        // The network pushes the subnet behind web-1; web-1 itself must not route it into the tunnel.
-        expect(reply).not.toContain("route 192.168.10.0 ");
+    beforeAll(() => {
+      // The test kit has no need for an unprivileged private namespace; fail with the reason rather than skip unseen.
+      const unshare = spawnSync("unshare", ["-rn", "--pid", "--fork", "true"], { encoding: "utf8" });
+      if (unshare.status !== 0) {
+        throw new Error(`no private network namespace here (unshare -rn --pid failed: ${unshare.stderr.trim()})`);
       }
-      for (const cn of refused) {
-        // Unknown and disabled hosts have no ccd file: refused before they get an address, and told to stop.
-        expect(server, "server.log").toContain(`--client-config-dir authentication failed for common name '${cn}'`);
-        expect(logs[cn], `${cn}.log`).toContain("AUTH_FAILED");
-      }
+      root = mkdtempSync(join(tmpdir(), "sb-render-"));
+      mkdirSync(pki());
+      const ids = fixtures.flatMap((fixture) => fixture.switches.map((sw) => sw.id));
+      const cns = [...fixtures.flatMap((fixture) => fixture.hosts.map((host) => host.commonName)), "stranger"];
+      makePki(pki(), ids, cns, twoSwitch.switches[1]?.id ?? "");
     });
 
-    const switches = onLoopback(fixture);
-    const pairs = switches.flatMap((a, i) => switches.slice(i + 1).map((b) => [a, b] as const));
-    for (const [a, b] of pairs) {
-      it.concurrent(`${fixture.name}: backbone link ${a.name} <-> ${b.name} comes up over ${fixture.network.proto}`, async () => {
-        const dir = join(root, fixture.name, `link-${a.name}-${b.name}`);
-        mkdirSync(dir, { recursive: true });
-        const link = renderBackboneLinkConfigs(
-          fixture.network,
-          a,
-          b,
-          installSwitch(fixture, a, pki()),
-          installSwitch(fixture, b, pki()),
-        );
-        // The TLS server end first, so that over TCP the client finds it listening.
-        const ends = link.a.role === "tls-server" ? [link.a, link.b] : [link.b, link.a];
-        const programs = ends.map((end) => {
-          const config = join(dir, `${end.switchId}.conf`);
-          writeFileSync(config, end.config);
-          return { name: end.switchId, config };
-        });
-        const logs = await runInNamespace(
-          dir,
-          programs,
-          programs.map((p) => ({ log: p.name, pattern: READY })),
-        );
+    afterAll(() => {
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    for (const fixture of fixtures) {
+      it(`${fixture.name}: a switch server starts, a host connects with its ccd address, unknown and disabled hosts get AUTH_FAILED`, async () => {
+        const switches = onLoopback(fixture);
+        const first = switches[0] as RenderSwitch;
+        const host = fixture.hosts[0] as RenderHost;
+        const paths = installSwitch(fixture, first, pki());
+        const dir = join(root, fixture.name);
+        const files: Program[] = [{ name: "server", config: join(dir, "server.conf") }];
+        writeFileSync(files[0]?.config ?? "", renderSwitchServerConfig(fixture.network, first, switches, paths));
+        const profile = (cn: string, base: RenderHost = host) => {
+          const file = join(dir, `${cn}.ovpn`);
+          const read = (name: string) => readFileSync(join(pki(), name), "utf8");
+          const secrets = {
+            caPem: read("ca.crt"),
+            certPem: read(`host-${cn}.crt`),
+            keyPem: read(`host-${cn}.key`),
+            tlsCryptKey: read("tls-crypt.key"),
+          };
+          writeFileSync(file, renderClientProfile(fixture.network, { ...base, commonName: cn }, switches, secrets));
+          return { name: cn, config: file };
+        };
+        const disabled = fixture.hosts.find((candidate) => !candidate.enabled);
+        const programs = [...files, profile(host.commonName), profile("stranger")];
+        const refused = [...(disabled ? [disabled.commonName] : []), "stranger"];
+        if (disabled) programs.push(profile(disabled.commonName, disabled));
+        const waits: Wait[] = [
+          { log: "server", pattern: READY },
+          { log: host.commonName, pattern: READY },
+          ...refused.map((cn) => ({ log: cn, pattern: "AUTH_FAILED" })),
+        ];
+
+        const logs = await runInNamespace(dir, programs, waits);
 
         expectClean(logs);
-        for (const end of ends) {
-          const text = logs[end.switchId] ?? "";
-          expect(text, `${end.switchId}.log`).toContain(READY);
-          expect(text).toContain(`VERIFY X509NAME OK: CN=backbone.${end.peerId}`);
+        const server = logs.server ?? "";
+        const client = logs[host.commonName] ?? "";
+        expect(server, "server.log").toContain(READY);
+        expect(client, `${host.commonName}.log`).toContain(READY);
+        const reply = /PUSH_REPLY,([^']*)/.exec(client)?.[1] ?? "";
+        expect(reply).toContain(`ifconfig ${host.address} `);
+        expect(reply).toContain(`route-gateway ${first.dataAddress}`);
+        for (const route of host.pushRoutes) expect(reply).toContain(`route ${route.split("/")[0]} `);
+        if (fixture.name === "two-switch-24") {
+          // The network pushes the subnet behind web-1; web-1 itself must not route it into the tunnel.
+          expect(reply).not.toContain("route 192.168.10.0 ");
+        }
+        for (const cn of refused) {
+          // Unknown and disabled hosts have no ccd file: refused before they get an address, and told to stop.
+          expect(server, "server.log").toContain(`--client-config-dir authentication failed for common name '${cn}'`);
+          expect(logs[cn], `${cn}.log`).toContain("AUTH_FAILED");
         }
       });
+
+      const switches = onLoopback(fixture);
+      const pairs = switches.flatMap((a, i) => switches.slice(i + 1).map((b) => [a, b] as const));
+      for (const [a, b] of pairs) {
+        it.concurrent(`${fixture.name}: backbone link ${a.name} <-> ${b.name} comes up over ${fixture.network.proto}`, async () => {
+          const dir = join(root, fixture.name, `link-${a.name}-${b.name}`);
+          mkdirSync(dir, { recursive: true });
+          const link = renderBackboneLinkConfigs(
+            fixture.network,
+            a,
+            b,
+            installSwitch(fixture, a, pki()),
+            installSwitch(fixture, b, pki()),
+          );
+          // The TLS server end first, so that over TCP the client finds it listening.
+          const ends = link.a.role === "tls-server" ? [link.a, link.b] : [link.b, link.a];
+          const programs = ends.map((end) => {
+            const config = join(dir, `${end.switchId}.conf`);
+            writeFileSync(config, end.config);
+            return { name: end.switchId, config };
+          });
+          const logs = await runInNamespace(
+            dir,
+            programs,
+            programs.map((p) => ({ log: p.name, pattern: READY })),
+          );
+
+          expectClean(logs);
+          for (const end of ends) {
+            const text = logs[end.switchId] ?? "";
+            expect(text, `${end.switchId}.log`).toContain(READY);
+            expect(text).toContain(`VERIFY X509NAME OK: CN=backbone.${end.peerId}`);
+          }
+        });
+      }
     }
-  }
 
-  it("a host certificate carrying a switch's backbone CN cannot join the backbone", async () => {
-    const [a, b] = onLoopback(twoSwitch) as [RenderSwitch, RenderSwitch];
-    const dir = join(root, twoSwitch.name, "impostor-link");
-    mkdirSync(dir, { recursive: true });
-    const link = renderBackboneLinkConfigs(
-      twoSwitch.network,
-      a,
-      b,
-      installSwitch(twoSwitch, a, pki()),
-      installSwitch(twoSwitch, b, pki(), "impostor"),
-    );
-    const programs = [link.a, link.b].map((end) => {
-      const config = join(dir, `${end.role}.conf`);
-      writeFileSync(config, end.config);
-      return { name: end.role, config };
+    it("a host certificate carrying a switch's backbone CN cannot join the backbone", async () => {
+      const [a, b] = onLoopback(twoSwitch) as [RenderSwitch, RenderSwitch];
+      const dir = join(root, twoSwitch.name, "impostor-link");
+      mkdirSync(dir, { recursive: true });
+      const link = renderBackboneLinkConfigs(
+        twoSwitch.network,
+        a,
+        b,
+        installSwitch(twoSwitch, a, pki()),
+        installSwitch(twoSwitch, b, pki(), "impostor"),
+      );
+      const programs = [link.a, link.b].map((end) => {
+        const config = join(dir, `${end.role}.conf`);
+        writeFileSync(config, end.config);
+        return { name: end.role, config };
+      });
+      const logs = await runInNamespace(dir, programs, [{ log: "tls-server", pattern: "VERIFY EKU ERROR" }]);
+
+      expectClean(logs);
+      expect(logs["tls-server"], "tls-server.log").toContain("VERIFY EKU ERROR");
+      expect(logs["tls-server"], "tls-server.log").not.toContain(READY);
     });
-    const logs = await runInNamespace(dir, programs, [{ log: "tls-server", pattern: "VERIFY EKU ERROR" }]);
-
-    expectClean(logs);
-    expect(logs["tls-server"], "tls-server.log").toContain("VERIFY EKU ERROR");
-    expect(logs["tls-server"], "tls-server.log").not.toContain(READY);
-  });
-});
+  },
+  { timeout: 60_000 },
+);

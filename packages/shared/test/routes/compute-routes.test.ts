@@ -128,7 +128,8 @@ describe("computeRoutes", () => {
     );
   });
 
-  it("keeps 20 switches x 5,000 connected hosts fast (shared work between switches)", () => {
+  // How fast is `pnpm bench:routes`' business (against a per-switch loop); this keeps the result right at size.
+  it("gives each of 20 switches its 19 peers and the 4,750 hosts connected elsewhere, 5,000 hosts in all", () => {
     const switches = Array.from({ length: 20 }, (_, i) => ({
       ...swA,
       id: `sw-${i}`,
@@ -142,10 +143,13 @@ describe("computeRoutes", () => {
       enabled: true,
     }));
     const sessions = hosts.map((h, i) => ({ commonName: h.commonName, switchId: `sw-${i % 20}`, connectedAt: T0 }));
-    const started = performance.now();
     const table = computeRoutes({ network: { ...network, dataSubnet: "10.100.0.0/16" }, switches, hosts, sessions });
-    const elapsed = performance.now() - started;
-    expect(table.get("sw-0")).toHaveLength(19 + 4750);
-    expect(elapsed).toBeLessThan(2000);
+    for (const [id, routes] of table) {
+      expect(routes, id).toHaveLength(19 + 4750);
+      expect(
+        routes.some((route) => route.via === `10.200.200.${Number(id.slice(3)) + 1}`),
+        id,
+      ).toBe(false);
+    }
   });
 });
