@@ -1,6 +1,7 @@
 import Ajv, { type Options } from "ajv";
 import addFormats from "ajv-formats";
-import type { FastifySchemaCompiler } from "fastify";
+import type { FastifySchemaCompiler, FastifySchemaValidationError } from "fastify";
+import { findTextIssues } from "./text-check.ts";
 
 const common: Options = { allErrors: true, verbose: true, strict: false, removeAdditional: false, useDefaults: true };
 
@@ -11,5 +12,16 @@ const common: Options = { allErrors: true, verbose: true, strict: false, removeA
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const coercing = addFormats(new Ajv({ ...common, coerceTypes: "array" }));
-  return ({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema as object);
+  return ({ schema, httpPart }) => {
+    const validate = (httpPart === "body" ? strict : coercing).compile(schema as object);
+    // Fastify reads `.errors` off the function it is given, as Ajv's own validators carry them.
+    const checked = (data: unknown) => {
+      const valid = validate(data);
+      const textIssues = findTextIssues(data);
+      checked.errors = [...(validate.errors ?? []), ...textIssues] as FastifySchemaValidationError[];
+      return valid && textIssues.length === 0;
+    };
+    checked.errors = [] as FastifySchemaValidationError[];
+    return checked;
+  };
 }

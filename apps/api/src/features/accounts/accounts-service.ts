@@ -316,7 +316,7 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
 
     async audit(query: AuditQuery): Promise<AuditPage> {
       const limit = query.limit ?? 50;
-      const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const cursor = query.cursor ? decodeCursor(query.cursor, { id: "integer" }) : undefined;
       const rows = await prisma.auditEvent.findMany({
         where: {
           ...(query.action ? { action: query.action } : {}),

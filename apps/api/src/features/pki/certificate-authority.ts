@@ -121,16 +121,13 @@ export function certificateAuthority(settings: PkiSettings) {
 
     /** A new network's CA, tls-crypt key and first (empty) CRL. */
     async createForNetwork(tx: Tx, network: { id: string; name: string }) {
+      const commonName = caCommonName(network.name);
       const ca = await createCa({
-        commonName: `Switchboard ${network.name} CA`,
+        commonName,
         validityDays: settings.caValidityDays,
         keyType: settings.caKeyType,
       });
-      await storeIssued(
-        tx,
-        { networkId: network.id, kind: "ca" as never, commonName: `Switchboard ${network.name} CA` },
-        ca,
-      );
+      await storeIssued(tx, { networkId: network.id, kind: "ca" as never, commonName }, ca);
       await tx.network.update({
         where: { id: network.id },
         data: { tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(network.id))) },
@@ -288,3 +285,10 @@ export function certificateAuthority(settings: PkiSettings) {
 }
 
 export type CertificateAuthority = ReturnType<typeof certificateAuthority>;
+
+/** X.509 caps a common name at 64 characters; a network name may be 64 on its own. */
+export function caCommonName(networkName: string): string {
+  const room = 64 - "Switchboard  CA".length;
+  const name = networkName.length > room ? `${networkName.slice(0, room - 1)}~` : networkName;
+  return `Switchboard ${name} CA`;
+}

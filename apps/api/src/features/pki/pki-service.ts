@@ -85,7 +85,7 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
       };
       const and: Prisma.CertificateWhereInput[] = [];
       if (query.cursor) {
-        const cursor = decodeCursor(query.cursor);
+        const cursor = decodeCursor(query.cursor, { id: "uuid", value: "date" });
         const at = new Date(cursor.value);
         and.push({ OR: [{ notAfter: { gt: at } }, { notAfter: at, id: { gt: cursor.id } }] });
       }
