@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
 import { percentile } from "@switchboard/testkit/stats";
+import { sleep, waitFor } from "@switchboard/testkit/wait";
 import WebSocket from "ws";
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
@@ -16,6 +17,9 @@ const HOSTS = Number(process.env.BENCH_HOSTS ?? 50_000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const BATCH_MS = 20;
+/** Deadlines that only catch a hang; a busy machine is slow, not stuck. */
+const START_DEADLINE_MS = 120_000;
+const SNAPSHOT_DEADLINE_MS = 300_000;
 
 const auth: Record<string, string> = {};
 
@@ -34,7 +38,7 @@ interface SimAgent {
   backbone: string;
   socket: WebSocket;
   revision: number;
-  ready: Promise<void>;
+  ready: boolean;
 }
 
 async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
@@ -53,7 +57,26 @@ async function main() {
     // e.g. BENCH_API_NODE_OPTIONS=--cpu-prof to profile the API process.
     ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
   });
-  const base = (await server.ready).replace(/\/$/, "");
+  let url: string | undefined;
+  let failed: unknown;
+  server.ready.then(
+    (value) => {
+      url = value;
+    },
+    (error: unknown) => {
+      failed = error;
+    },
+  );
+  const base = (
+    await waitFor(
+      "the API to say it is up",
+      () => {
+        if (failed) throw failed;
+        return url;
+      },
+      START_DEADLINE_MS,
+    )
+  ).replace(/\/$/, "");
   const agents: SimAgent[] = [];
   try {
     Object.assign(auth, await adminTokenHeaders(server, base));
@@ -112,16 +135,7 @@ async function main() {
         maxPayload: 256 * 1024 * 1024,
         perMessageDeflate: false,
       });
-      let resolveReady = () => {};
-      const agent: SimAgent = {
-        id: sw.id,
-        backbone: sw.backboneAddress,
-        socket,
-        revision: 0,
-        ready: new Promise((resolve) => {
-          resolveReady = resolve;
-        }),
-      };
+      const agent: SimAgent = { id: sw.id, backbone: sw.backboneAddress, socket, revision: 0, ready: false };
       socket.on("open", () =>
         socket.send(
           JSON.stringify({ type: "hello", protocolVersion: 1, agentVersion: "bench", switchId: sw.id, revision: null }),
@@ -132,14 +146,21 @@ async function main() {
         if (message.type === "desired-state" || message.type === "desired-state-delta") {
           agent.revision = message.revision;
           socket.send(JSON.stringify({ type: "ack", revision: message.revision, ok: true, errors: [], resync: false }));
-          if (message.type === "desired-state") resolveReady();
+          if (message.type === "desired-state") agent.ready = true;
           else if (message.routes) onRoutes(agent, message.routes.upsert);
         }
       });
       socket.on("error", (error) => process.stderr.write(`agent ${sw.id}: ${error.message}\n`));
       agents.push(agent);
     }
-    await Promise.all(agents.map((a) => a.ready));
+    await waitFor("every agent's first desired state", () => agents.every((a) => a.ready), SNAPSHOT_DEADLINE_MS).catch(
+      (error: unknown) => {
+        const missing = agents.filter((a) => !a.ready).length;
+        throw new Error(
+          `${error instanceof Error ? error.message : error} (${missing} of ${agents.length} still without)`,
+        );
+      },
+    );
     process.stderr.write(
       `fanout: ${agents.length} agents have their snapshot after ${((performance.now() - connectStarted) / 1000).toFixed(1)} s; storm starts\n`,
     );
@@ -175,10 +196,11 @@ async function main() {
         byAgent.set(agent, list);
       }
       for (const [agent, events] of byAgent) agent.socket.send(JSON.stringify({ type: "sessions", events }));
-      await new Promise((resolve) => setTimeout(resolve, BATCH_MS));
+      await sleep(BATCH_MS);
     }
     const stormSeconds = (performance.now() - started) / 1000;
-    for (let i = 0; i < 100 && pending.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Up to 5 s for the last routes; what is still pending then is reported, not waited for.
+    for (let i = 0; i < 100 && pending.size > 0; i++) await sleep(50);
     const rss = await rssMb(server.child.pid as number);
     process.stderr.write(
       `fanout: ${sent} events in ${stormSeconds.toFixed(1)} s; ${latencies.length} delivered to all ${switches.length - 1} peers, ${pending.size} not (superseded or lost); api rss peak ${rss.peak.toFixed(0)} MB\n`,

@@ -1,5 +1,6 @@
 /**
- * pnpm bench:routes — how fast the agent programs routes, against the obvious alternative.
+ * pnpm bench:routes — how fast routes are computed (the API, compute-routes.ts, no root needed)
+ * and how fast the agent programs them, each against the obvious alternative.
  *
  * In a network namespace of its own (removed at the end, also on error or Ctrl-C) it applies
  * 10,000 /32 routes with the agent's RouteProgrammer (one `ip -batch`), removes them, adds the
@@ -15,12 +16,14 @@ import { formatIpv4, parseIpv4, type Route } from "@switchboard/shared";
 import { RouteProgrammer } from "../src/routes/route-programmer.ts";
 import { ROUTE_PROTOCOL } from "../src/routes/route-protocol.ts";
 import { type CommandRunner, spawnRunner } from "../src/system/command-runner.ts";
+import { benchComputeRoutes } from "./compute-routes.ts";
 
 const COUNT = 10_000;
 const DEV = "sbb-bench-1";
 const GATEWAY = "10.200.0.2";
 const run = promisify(execFile);
 
+benchComputeRoutes();
 if (process.getuid?.() !== 0) {
   console.error("bench:routes needs root: it creates a network namespace (ip netns add) and programs routes in it.");
   process.exit(1);
