@@ -21,6 +21,18 @@ export const ROLE_GRANTS: Record<Role, ReadonlySet<Access>> = {
 
 export const ROLES = Object.keys(ROLE_GRANTS) as Role[];
 
+/** Whether `role` may do everything `other` may. */
+export function covers(role: Role, other: Role): boolean {
+  return [...ROLE_GRANTS[other]].every((access) => ROLE_GRANTS[role].has(access));
+}
+
+/** The most that both roles allow: a token acts with this of its own role and its owner's. */
+export function weakerOf(a: Role, b: Role): Role {
+  if (covers(a, b)) return b;
+  if (covers(b, a)) return a;
+  return "viewer";
+}
+
 export function rolesAllowed(access: Access): Role[] {
   return ROLES.filter((role) => ROLE_GRANTS[role].has(access));
 }

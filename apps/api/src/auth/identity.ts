@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { PrismaClient, Role } from "../generated/prisma/client.ts";
 import { HttpError } from "../http/error-handler.ts";
+import { weakerOf } from "./access.ts";
 import { hashSecret } from "./secrets.ts";
 
 export const SESSION_COOKIE = "sb_session";
@@ -84,6 +85,11 @@ export interface SessionSettings {
   absoluteTimeoutMs: number;
 }
 
+/** A token never does more than its owner may do now (a token made by no user keeps its role). */
+function tokenRole(token: { role: Role; user: { role: Role } | null }): Role {
+  return token.user ? weakerOf(token.role, token.user.role) : token.role;
+}
+
 /** Resolves the caller; a bearer token that does not work is an error, never anonymous. */
 export async function identify(
   prisma: PrismaClient,
@@ -98,8 +104,12 @@ export async function identify(
     if (!match?.[1]) throw new HttpError(401, "authorization header must be `Bearer sbt_...`");
     const tokenHash = hashSecret(match[1]);
     return tokens.resolve(tokenHash, now.getTime(), async () => {
-      const token = await prisma.apiToken.findUnique({ where: { tokenHash } });
+      const token = await prisma.apiToken.findUnique({
+        where: { tokenHash },
+        include: { user: { select: { role: true, disabledAt: true } } },
+      });
       if (!token || token.revokedAt) throw new HttpError(401, "this API token is unknown or revoked");
+      if (token.user?.disabledAt) throw new HttpError(401, "this API token's owner is disabled");
       if (token.expiresAt && token.expiresAt <= now)
         throw new HttpError(401, `this API token expired on ${token.expiresAt.toISOString()}`);
       if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
@@ -110,7 +120,7 @@ export async function identify(
         id: token.id,
         userId: token.userId,
         name: `token:${token.name}`,
-        role: token.role,
+        role: tokenRole(token),
       };
       return { identity, expiresAt: token.expiresAt };
     });
@@ -156,9 +166,15 @@ export async function stillValid(
   if (identity.kind === "token") {
     const token = await prisma.apiToken.findUnique({
       where: { id: identity.id },
-      select: { revokedAt: true, expiresAt: true, role: true },
+      select: { revokedAt: true, expiresAt: true, role: true, user: { select: { role: true, disabledAt: true } } },
     });
-    return !!token && !token.revokedAt && (!token.expiresAt || token.expiresAt > now) && token.role === identity.role;
+    return (
+      !!token &&
+      !token.revokedAt &&
+      !token.user?.disabledAt &&
+      (!token.expiresAt || token.expiresAt > now) &&
+      tokenRole(token) === identity.role
+    );
   }
   if (!identity.sessionId) return false;
   const session = await prisma.loginSession.findUnique({

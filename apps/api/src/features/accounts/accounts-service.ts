@@ -10,13 +10,14 @@ import type {
   User,
   UserUpdate,
 } from "@switchboard/shared";
+import { covers } from "../../auth/access.ts";
 import { type Identity, type SessionSettings, TOKEN_PREFIX, type TokenCache } from "../../auth/identity.ts";
 import { hashSecret, newSecret, sameSecret } from "../../auth/secrets.ts";
 import { afterCommit, inTransaction } from "../../db/transactions.ts";
 import type { ApiToken as ApiTokenRow, PrismaClient, User as UserRow } from "../../generated/prisma/client.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
-import { conflict, notFound } from "../../http/errors.ts";
+import { badRequest, conflict, notFound } from "../../http/errors.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { loginThrottle } from "./login-throttle.ts";
 
@@ -46,7 +47,9 @@ export const toApiToken = (row: ApiTokenRow): ApiToken => ({
   revokedAt: row.revokedAt?.toISOString() ?? null,
 });
 
-const ROLE_RANK: Record<Role, number> = { viewer: 0, auditor: 1, operator: 1, admin: 2 };
+/** Tokens live 90 days unless asked otherwise; admin tokens never longer (no everlasting admin key). */
+const DEFAULT_TOKEN_DAYS = 90;
+export const MAX_ADMIN_TOKEN_DAYS = 90;
 
 export interface NewLogin {
   cookieValue: string;
@@ -218,6 +221,17 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
         });
         // A new password or a disabled account ends every session of that user.
         if (passwordHash || patch.disabled) await tx.loginSession.deleteMany({ where: { userId: id } });
+        // Disabled or demoted: the tokens they made stop at once, not when they expire.
+        const demoted = !covers(row.role, before.role);
+        const revokedTokens =
+          patch.disabled || demoted
+            ? (
+                await tx.apiToken.updateMany({
+                  where: { userId: id, revokedAt: null },
+                  data: { revokedAt: new Date() },
+                })
+              ).count
+            : 0;
         await recordAudit(tx, audit, {
           action: "user.update",
           targetType: "user",
@@ -226,8 +240,10 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
             before: { role: before.role, disabled: Boolean(before.disabledAt) },
             after: { role: row.role, disabled: Boolean(row.disabledAt) },
             passwordChanged: Boolean(passwordHash),
+            revokedTokens,
           },
         });
+        if (revokedTokens) tokenCache.clear();
         return toUser(row);
       });
     },
@@ -270,10 +286,16 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
 
     /** A token never outranks the one who creates it; the secret is returned once and stored hashed. */
     async createToken(input: ApiTokenCreate, creator: Identity, audit: AuditContext) {
-      if (ROLE_RANK[input.role] > ROLE_RANK[creator.role])
+      // A stolen token must not be able to mint itself a successor that outlives its revocation.
+      if (creator.kind !== "user")
+        throw new HttpError(403, "API tokens are created by a signed-in user, not by a token");
+      if (!covers(creator.role, input.role))
         throw new HttpError(403, `body.role ${input.role} is above your own role ${creator.role}`);
+      const days = input.expiresInDays === undefined ? DEFAULT_TOKEN_DAYS : input.expiresInDays;
+      if (input.role === "admin" && (days === null || days > MAX_ADMIN_TOKEN_DAYS)) {
+        throw badRequest("body.expiresInDays", `must be at most ${MAX_ADMIN_TOKEN_DAYS} for an admin token`);
+      }
       const secret = `${TOKEN_PREFIX}${newSecret()}`;
-      const days = input.expiresInDays === undefined ? 90 : input.expiresInDays;
       return inTransaction(prisma, async (tx) => {
         const row = await tx.apiToken.create({
           data: {
