@@ -6,7 +6,7 @@ import { delimiter, join } from "node:path";
  * What a test may need from the machine, probed once per process, in one place, so every suite
  * that skips says why in the same words and CI (REQUIRE_ALL=1) can refuse to pass without them.
  */
-export type Need = "root" | "openvpn" | "openssl" | "easy-rsa" | "chromium" | "postgresql" | "netns";
+export type Need = "root" | "openvpn" | "openssl" | "easy-rsa" | "chromium" | "postgresql" | "netns" | "userns";
 
 /** Set by `.ci/run`: a test skipped for a missing environment fails the run instead. */
 export const requireAll = process.env.REQUIRE_ALL === "1";
@@ -54,6 +54,10 @@ const probes: Record<Need, () => string | undefined> = {
     chromiumPath() ? undefined : "Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)",
   postgresql: () => (process.env.TEST_DATABASE_URL ? undefined : "TEST_DATABASE_URL is not set (a PostgreSQL server)"),
   netns: () => (output("ip", ["netns", "list"]) === undefined ? "ip netns is unavailable (iproute2)" : undefined),
+  userns: () =>
+    output("unshare", ["-rn", "--pid", "--fork", "true"]) === undefined
+      ? "no private user and network namespace (unshare -rn --pid fails: util-linux, or user namespaces are off)"
+      : undefined,
 };
 
 const seen = new Map<Need, string | undefined>();

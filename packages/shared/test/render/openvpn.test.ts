@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -11,10 +11,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
 // A relative path: this package does not depend on the test kit (and its package.json is not ours to change).
-import { OPENVPN } from "../../../testkit/src/env.ts";
-import { describeNeeding } from "../../../testkit/src/needs.ts";
+import { OPENVPN } from "@switchboard/testkit/env";
+import { describeNeeding } from "@switchboard/testkit/needs";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   ccdFileName,
   type RenderHost,
@@ -193,17 +193,12 @@ function expectClean(logs: Record<string, string>): void {
 }
 
 describeNeeding(
-  ["openvpn", "openssl"],
+  ["openvpn", "openssl", "userns"],
   "OpenVPN 2.6 runs the rendered configs",
   () => {
     const pki = () => join(root, "pki");
 
     beforeAll(() => {
-      // The test kit has no need for an unprivileged private namespace; fail with the reason rather than skip unseen.
-      const unshare = spawnSync("unshare", ["-rn", "--pid", "--fork", "true"], { encoding: "utf8" });
-      if (unshare.status !== 0) {
-        throw new Error(`no private network namespace here (unshare -rn --pid failed: ${unshare.stderr.trim()})`);
-      }
       root = mkdtempSync(join(tmpdir(), "sb-render-"));
       mkdirSync(pki());
       const ids = fixtures.flatMap((fixture) => fixture.switches.map((sw) => sw.id));
