@@ -4,8 +4,10 @@
 //   first render: sb:hosts-data (all pages of the list in hand) -> sb:hosts-painted (table painted)
 //   filter:       sb:filter-input (a keystroke in the search box) -> sb:hosts-filtered (table painted)
 // Last line: web: first-render <ms> ms, filter <ms> ms   (medians of LOADS page loads and KEYS keystrokes)
+import { missing } from "@switchboard/testkit/env";
+import { seedNetwork } from "@switchboard/testkit/network-fixture";
 import type { Page } from "playwright-core";
-import { hasChromium, launchChromium } from "./support/chromium.ts";
+import { launchChromium } from "./support/chromium.ts";
 import { startConsoleServer } from "./support/console-server.ts";
 import { signIn } from "./support/page-helpers.ts";
 
@@ -13,8 +15,9 @@ const HOSTS = 10_000;
 const LOADS = 5;
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
-if (!hasChromium) {
-  console.error("bench:web needs Chromium at /usr/bin/chromium (apt-get install -y chromium)");
+const noChromium = missing("chromium");
+if (noChromium) {
+  console.error(`bench:web cannot run: ${noChromium}`);
   process.exit(1);
 }
 
@@ -44,12 +47,12 @@ async function measure(page: Page, from: string, to: string): Promise<number> {
 const server = await startConsoleServer();
 const browser = await launchChromium();
 try {
-  const network = await server.api<{ id: string }>("POST", "/api/networks", {
+  const { networkId } = await seedNetwork(server.post, {
     name: "bench",
     dataSubnet: "10.64.0.0/16",
     backboneSubnet: "10.65.0.0/24",
+    switches: ["a"],
   });
-  await server.api("POST", "/api/switches", { networkId: network.id, name: "a", endpointHost: "a.example" });
   const seeded = performance.now();
   const rows = Array.from({ length: HOSTS }, (_, i) => ({
     commonName: `host-${String(i).padStart(5, "0")}`,
@@ -57,7 +60,7 @@ try {
     description: `bench host ${i}`,
   }));
   const imported = await server.api<{ created: number }>("POST", "/api/hosts/import", {
-    networkId: network.id,
+    networkId,
     hosts: rows,
   });
   if (imported.created !== HOSTS) throw new Error(`imported ${imported.created} hosts`);

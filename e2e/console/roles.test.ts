@@ -1,10 +1,10 @@
+import { describeNeeding } from "@switchboard/testkit/needs";
+import { seedNetwork } from "@switchboard/testkit/network-fixture";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, hasChromium, launchChromium, reportMissingChromium } from "./support/chromium.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { type Browser, launchChromium } from "./support/chromium.ts";
 import { type ConsoleServer, startConsoleServer } from "./support/console-server.ts";
 import { field, requestFromPage, screenshot, signIn, signOut } from "./support/page-helpers.ts";
-
-reportMissingChromium();
 
 const USERS = {
   viewer: { username: "vera", password: "viewer password 1", role: "viewer" },
@@ -30,7 +30,7 @@ const CHANGE_BUTTONS = [
   "New user",
 ];
 
-describe.skipIf(!hasChromium)("console in Chromium (needs /usr/bin/chromium): what each role sees and may do", () => {
+describeNeeding(["chromium"], "console in Chromium: what each role sees and may do", () => {
   let server: ConsoleServer;
   let browser: Browser;
   let page: Page;
@@ -41,22 +41,25 @@ describe.skipIf(!hasChromium)("console in Chromium (needs /usr/bin/chromium): wh
 
   beforeAll(async () => {
     server = await startConsoleServer();
-    ({ id: networkId } = await server.api<{ id: string }>("POST", "/api/networks", {
+    const seeded = await seedNetwork(server.post, {
       name: "plant",
-      dataSubnet: "10.70.0.0/24",
-      backboneSubnet: "10.71.0.0/24",
-    }));
-    await server.api("POST", "/api/switches", { networkId, name: "plant-1", endpointHost: "plant.example.net" });
-    ({ id: hostId } = await server.api<{ id: string }>("POST", "/api/hosts", { networkId, commonName: "press-1" }));
+      switches: [{ name: "plant-1", endpointHost: "plant.example.net" }],
+      hosts: ["press-1", "press-2"],
+    });
+    networkId = seeded.networkId;
+    [hostId] = seeded.hostIds as [string];
     ({ id: certificateId } = await server.api<{ id: string }>("POST", `/api/hosts/${hostId}/certificate`, {}));
-    const other = await server.api<{ id: string }>("POST", "/api/hosts", { networkId, commonName: "press-2" });
-    await server.api("POST", `/api/hosts/${other.id}/certificate`, {});
+    await server.api("POST", `/api/hosts/${seeded.hostIds[1]}/certificate`, {});
     for (const [key, user] of Object.entries(USERS)) {
       userIds.set(key, (await server.api<{ id: string }>("POST", "/api/users", user)).id);
     }
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.setDefaultTimeout(15_000);
+  });
+  // Each test signs in as its own user on a signed-out page, whatever the test before left.
+  beforeEach(async () => {
+    await browser.context.clearCookies();
   });
   afterEach(async (context) => {
     if (context.task.result?.state === "fail" && page) {
@@ -193,7 +196,6 @@ describe.skipIf(!hasChromium)("console in Chromium (needs /usr/bin/chromium): wh
   });
 
   it("an admin demoted while a confirm is open sees the API's refusal in the dialog", async () => {
-    await signOut(page);
     await signIn(page, server.base, USERS.admin);
     await page.getByRole("link", { name: "Networks" }).click();
     await page.getByTestId("networks-table").getByRole("link", { name: "plant" }).click();

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { chromiumPath } from "@switchboard/testkit/env";
 import { type BrowserContext, chromium } from "playwright-core";
 
-/** Debian's Chromium: CHROMIUM_PATH, else `chromium` on PATH (so a run without it on PATH says so). */
+/**
+ * Debian's Chromium: CHROMIUM_PATH, else `chromium` on PATH. Tests that need it declare it
+ * (`describeNeeding(["chromium"], ...)`), which skips them with the reason in their name.
+ */
 export const CHROMIUM = chromiumPath() ?? process.env.CHROMIUM_PATH ?? "chromium";
-export const hasChromium = chromiumPath() !== undefined;
 
 const ARGS = [
   "--headless",
@@ -41,13 +43,4 @@ export async function launchChromium(viewport = { width: 1280, height: 860 }): P
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Says, once and visibly, why the browser tests do not run here. */
-export function reportMissingChromium(): void {
-  if (!hasChromium) {
-    process.stderr.write(
-      `\n*** Chromium not found at ${CHROMIUM}: the console's browser tests are SKIPPED (apt-get install -y chromium) ***\n\n`,
-    );
-  }
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Post } from "@switchboard/testkit/network-fixture";
 import { createFirstAdmin, type ServerProcess, setupTokenOf, startServer } from "@switchboard/testkit/server-process";
 
 const BUILT_CONSOLE = fileURLToPath(new URL("../../../apps/web/dist/index.html", import.meta.url));
@@ -16,6 +17,8 @@ export interface ConsoleServer {
   /** Authorization header of an admin API token, for seeding data the way automation would. */
   auth: Record<string, string>;
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  /** POST as the admin token: the `post` the test kit's seedNetwork takes. */
+  post: Post;
   /**
    * Stops the API process (SIGTERM, as a deploy would) and starts it again on the same port and
    * database; `whileDown` runs in between. Resolves once the new process is up.
@@ -55,6 +58,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
       base,
       auth,
       api,
+      post: (path, body) => api("POST", path, body),
       async restart(whileDown) {
         const code = await server.stop();
         if (code !== 0) throw new Error(`the API exited with ${code} on SIGTERM: ${server.output().stderr}`);
