@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { downLab, Lab, labMissing } from "./lab.ts";
-import { listLabs } from "./state.ts";
+import { guardExit } from "./exit-guard.ts";
+import { downLab, downLabSync, Lab, labMissing } from "./lab.ts";
+import { type LabState, listLabs } from "./state.ts";
 import { alive, netnsExists } from "./system.ts";
 
 const USAGE = `usage:
@@ -12,6 +13,26 @@ const USAGE = `usage:
 
   DATABASE_URL  PostgreSQL for the lab's API instead of its embedded database; it must be reachable
                 from inside a namespace, e.g. postgresql://postgres@/lab?host=/var/run/postgresql`;
+
+/**
+ * A lab `up` is building, until it is up (then it is meant to outlive this process): an
+ * interrupted or crashed `up` takes it down again instead of leaving half a lab running.
+ */
+let building: LabState | undefined;
+let command: string | undefined;
+
+const guard = guardExit({
+  summary: (why) =>
+    command === "up"
+      ? `lab: up FAILED: ${why.split("\n")[0]}${building ? `; removed what it had made (logs in ${building.dir})` : ""}`
+      : `lab: ${command ?? "lab"} FAILED: ${why.split("\n")[0]}${command === "down" ? " (run `pnpm lab down` again)" : ""}`,
+  async cleanup() {
+    if (building) await downLab(building, { keepLogs: true });
+  },
+  cleanupSync() {
+    if (building) downLabSync(building);
+  },
+});
 
 function count(text: string | undefined, fallback: number, min: number, max: number, name: string): number {
   if (text === undefined) return fallback;
@@ -35,7 +56,12 @@ async function up(args: string[]): Promise<void> {
     consolePort: count(values.port, 8480, 0, 65535, "port"),
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     log: (line) => process.stdout.write(`lab: ${line}\n`),
+    onState: (state) => {
+      building = state;
+    },
   });
+  // Up: from here on the lab outlives this process (`pnpm lab down` removes it).
+  building = undefined;
   const { state } = lab;
   const built = existsSync(fileURLToPath(new URL("../../apps/web/dist/index.html", import.meta.url)));
   if (!built) process.stdout.write("lab: the console is not built: run `pnpm build` (the API answers meanwhile)\n");
@@ -82,16 +108,23 @@ async function down(): Promise<void> {
   if (labs.length === 0) process.stdout.write("no lab\n");
 }
 
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === "up") return up(rest);
-  if (command === "down") return down();
-  if (command === "status") return status();
-  process.stderr.write(`${USAGE}\n`);
-  process.exitCode = 2;
+async function main(): Promise<number> {
+  const [first, ...rest] = process.argv.slice(2);
+  command = first;
+  if (command === "up") await up(rest);
+  else if (command === "down") await down();
+  else if (command === "status") status();
+  else {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  return 0;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => guard.finish(code),
+  (error: unknown) => {
+    process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
+    guard.finish(1);
+  },
+);

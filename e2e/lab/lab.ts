@@ -22,8 +22,16 @@ export { OPENVPN };
 
 import { sleep, waitFor } from "@switchboard/testkit/wait";
 import { LabApi } from "./api.ts";
-import { LAB_ROOT, type LabHostState, type LabState, type LabSwitchState, loadState, saveState } from "./state.ts";
-import { alive, inNetns, ip, netnsExists, pidsInNetns, run, spawnInNetns, stopPid } from "./system.ts";
+import {
+  closeState,
+  LAB_ROOT,
+  type LabHostState,
+  type LabState,
+  type LabSwitchState,
+  loadState,
+  saveState,
+} from "./state.ts";
+import { alive, assertMaySpawn, inNetns, ip, netnsExists, pidsInNetns, run, spawnInNetns, stopPid } from "./system.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const API_MAIN = join(REPO, "apps/api/src/main.ts");
@@ -56,6 +64,11 @@ export interface LabOptions {
   /** PostgreSQL for the API instead of its embedded database; must be reachable from inside a namespace. */
   databaseUrl?: string;
   log?: (line: string) => void;
+  /**
+   * Called with the lab's state as soon as it exists, before anything is built: a runner keeps
+   * it to take the lab down should it be interrupted while the lab is still being built.
+   */
+  onState?: (state: LabState) => void;
 }
 
 /**
@@ -108,6 +121,7 @@ export class Lab {
       hosts: [],
     };
     saveState(state);
+    options.onState?.(state);
     const lab = new Lab(state);
     try {
       lab.buildInternet();
@@ -132,7 +146,7 @@ export class Lab {
       return lab;
     } catch (error) {
       log(`lab up failed: ${error instanceof Error ? error.message : String(error)}; logs in ${state.dir}`);
-      await downLab(loadState(state.dir) ?? state, { keepLogs: true });
+      await downLab(state, { keepLogs: true });
       throw error;
     }
   }
@@ -150,6 +164,7 @@ export class Lab {
   // --- the internet ------------------------------------------------------------------------
 
   private addNamespace(name: string): void {
+    assertMaySpawn(`namespace ${name}`);
     ip(["netns", "add", name]);
     this.state.namespaces.push(name);
     this.save();
@@ -542,6 +557,7 @@ function itemsOf<T>(page: T[] | { items: T[] }): T[] {
 
 /** Starts a process in the machine's own namespace, detached like spawnInNetns. */
 function spawnDetached(argv: readonly string[], logFile: string): number {
+  assertMaySpawn(argv.join(" "));
   const out = openSync(logFile, "a");
   try {
     const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ["ignore", out, out], cwd: REPO });
@@ -567,33 +583,77 @@ function tail(path: string, lines = 15): string {
   return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-/**
- * Undoes a lab from its state file: hosts, agents (and their OpenVPN children), the API and
- * forwarders by pid; then anything still running inside its namespaces (by pid, from
- * `ip netns pids`); then the namespaces, which takes their interfaces with them.
- */
-export async function downLab(state: LabState, options: { keepLogs?: boolean } = {}): Promise<void> {
-  const pids = [
+/** The pids a lab's state names: hosts, agents (their OpenVPN children die with them), API, forwarders. */
+function pidsOf(state: LabState): number[] {
+  return [
     ...state.hosts.map((h) => h.pid),
     ...state.switches.map((s) => s.agentPid),
     ...Object.values(state.pids),
   ].filter((pid): pid is number => pid !== undefined);
-  await Promise.all(pids.map((pid) => stopPid(pid, "SIGTERM", 5000)));
-  for (const netns of state.namespaces) {
-    await Promise.all(pidsInNetns(netns).map((pid) => stopPid(pid, "SIGKILL", 2000)));
-  }
+}
+
+function removeNamespaces(state: LabState): void {
   for (const netns of [...state.namespaces].reverse()) {
-    if (netnsExists(netns)) ip(["netns", "del", netns]);
+    try {
+      if (netnsExists(netns)) ip(["netns", "del", netns]);
+    } catch (error) {
+      // Another clean-up of the same lab may have taken it first.
+      if (netnsExists(netns)) throw error;
+    }
   }
+}
+
+function removeFiles(state: LabState, keepLogs: boolean | undefined): void {
   if (state.madeMountPoint) {
     try {
       rmdirSync(DEFAULT_AGENT_DIR);
     } catch {}
   }
-  if (options.keepLogs) {
-    rmSync(join(state.dir, "state.json"), { force: true });
-  } else {
-    rmSync(state.dir, { recursive: true, force: true });
+  if (keepLogs) rmSync(join(state.dir, "state.json"), { force: true });
+  else rmSync(state.dir, { recursive: true, force: true });
+}
+
+const takingDown = new Map<string, Promise<void>>();
+
+/**
+ * Undoes a lab from its state: hosts, agents (and their OpenVPN children), the API and
+ * forwarders by pid; then anything still running inside its namespaces (by pid, from
+ * `ip netns pids`, until none is left); then the namespaces, which takes their interfaces with
+ * them. Once begun, nothing writes the lab's state file again; a second call for the same lab
+ * waits for the first.
+ */
+export function downLab(state: LabState, options: { keepLogs?: boolean } = {}): Promise<void> {
+  const running = takingDown.get(state.dir);
+  if (running) return running;
+  closeState(state.dir);
+  const done = (async () => {
+    await Promise.all(pidsOf(state).map((pid) => stopPid(pid, "SIGTERM", 5000)));
+    for (let round = 0; round < 5; round++) {
+      const left = state.namespaces.flatMap((netns) => pidsInNetns(netns));
+      if (left.length === 0) break;
+      await Promise.all(left.map((pid) => stopPid(pid, "SIGKILL", 2000)));
+    }
+    removeNamespaces(state);
+    removeFiles(state, options.keepLogs);
+    await sleep(0);
+  })();
+  takingDown.set(state.dir, done);
+  return done;
+}
+
+/**
+ * downLab without waiting, for a process that is exiting now: SIGKILL to every pid of the lab
+ * and of its namespaces, then the namespaces (deleting a namespace does not wait for its last
+ * process), then the files (logs kept).
+ */
+export function downLabSync(state: LabState): void {
+  closeState(state.dir);
+  const pids = [...pidsOf(state), ...state.namespaces.flatMap((netns) => pidsInNetns(netns))];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
   }
-  await sleep(0);
+  removeNamespaces(state);
+  removeFiles(state, true);
 }

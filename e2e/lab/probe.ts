@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { sleep } from "@switchboard/testkit/wait";
 import type { LabHostState } from "./state.ts";
+import { assertMaySpawn } from "./system.ts";
 
 /**
  * A continuous ping from one host to an address, 100 a second, keeping the time of every
@@ -17,6 +18,7 @@ export class Prober {
     readonly target: string,
     intervalS = 0.01,
   ) {
+    assertMaySpawn(`ping in ${from.netns}`);
     this.child = spawn("ip", ["netns", "exec", from.netns, "ping", "-D", "-n", "-i", String(intervalS), target], {
       stdio: ["ignore", "pipe", "ignore"],
     });

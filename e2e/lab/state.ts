@@ -54,7 +54,15 @@ export function stateFile(dir: string): string {
   return join(dir, "state.json");
 }
 
+/** Labs taken down (or being taken down) by this process: code still running must not write them back. */
+const closed = new Set<string>();
+
+export function closeState(dir: string): void {
+  closed.add(dir);
+}
+
 export function saveState(state: LabState): void {
+  if (closed.has(state.dir)) return;
   mkdirSync(state.dir, { recursive: true, mode: 0o700 });
   const path = stateFile(state.dir);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -8,6 +8,21 @@ import { sleep } from "@switchboard/testkit/wait";
 
 const execFileAsync = promisify(execFile);
 
+let refusal: string | undefined;
+
+/**
+ * From now on nothing new is started (the lab is being taken down after a signal or a crash):
+ * code still running from before fails instead of leaving a process behind the clean-up.
+ */
+export function refuseSpawns(why: string): void {
+  refusal ??= why;
+}
+
+/** Throws once refuseSpawns() was called; every place that starts a process calls it first. */
+export function assertMaySpawn(what: string): void {
+  if (refusal !== undefined) throw new Error(`not starting ${what}: the lab is being taken down (${refusal})`);
+}
+
 export function run(command: string, args: readonly string[]): string {
   return execFileSync(command, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
@@ -17,6 +32,7 @@ export async function runAsync(
   args: readonly string[],
   timeoutMs = 30_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  assertMaySpawn(command);
   try {
     const { stdout, stderr } = await execFileAsync(command, [...args], { encoding: "utf8", timeout: timeoutMs });
     return { code: 0, stdout, stderr };
@@ -52,6 +68,7 @@ export function spawnInNetns(
   env: NodeJS.ProcessEnv = process.env,
   cwd?: string,
 ): number {
+  assertMaySpawn(`${argv[0]} in ${netns}`);
   const log = openSync(logFile, "a");
   try {
     const child = spawn("ip", ["netns", "exec", netns, ...argv], {

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
+import { requireAll } from "@switchboard/testkit/env";
 import { percentile } from "@switchboard/testkit/stats";
-import { Lab, labMissing } from "./lab.ts";
+import { guardExit } from "./exit-guard.ts";
+import { downLab, downLabSync, Lab, labMissing } from "./lab.ts";
 import { changePropagation } from "./scenarios/change-propagation.ts";
 import type { Figures, Scenario } from "./scenarios/context.ts";
 import { controlPlaneDown } from "./scenarios/control-plane-down.ts";
@@ -10,6 +12,7 @@ import { revocation } from "./scenarios/revocation.ts";
 import { roaming } from "./scenarios/roaming.ts";
 import { sharedAddressSpace } from "./scenarios/shared-address-space.ts";
 import { threeSwitches } from "./scenarios/three-switches.ts";
+import type { LabState } from "./state.ts";
 
 /**
  * `pnpm test:lab`: builds a lab (2 switches, 4 hosts), runs every scenario in order against it
@@ -18,6 +21,11 @@ import { threeSwitches } from "./scenarios/three-switches.ts";
  *   lab: <passed>/<total> scenarios, convergence p50 <ms> ms p99 <ms> ms, failover max <s> s
  * A failed scenario does not stop the others; the exit code says whether all passed. The
  * lab's logs are kept (and their folder printed) when something failed.
+ *
+ * It always ends with that line or a failing one (`lab: ... NOT FINISHED: <why>`, exit code not 0):
+ * a signal (SIGTERM, SIGINT, SIGHUP), an uncaught exception or an unhandled rejection, or an
+ * event loop that empties before the run is done takes the lab down and says so (exit-guard.ts).
+ * Where the lab cannot run it prints `lab: SKIPPED ...` and exits 0, or 1 under REQUIRE_ALL=1.
  */
 
 const SCENARIOS: readonly Scenario[] = [
@@ -60,19 +68,63 @@ function options(argv: readonly string[]): { scenarios: readonly Scenario[]; kee
   return { scenarios: SCENARIOS.filter((_, i) => numbers.includes(i + 1)), keepLogs };
 }
 
-async function main(): Promise<number> {
+/** What the run has found so far: the summary line is made from it, also when the run is cut short. */
+interface Progress {
+  total: number;
+  passed: number;
+  figures: Figures;
+}
+
+function summaryLine({ total, passed, figures }: Progress, unfinished?: string): string {
+  const p50 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 50) : undefined;
+  const p99 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 99) : undefined;
+  const failoverMax = Math.max(0, ...figures.failover.filter((f) => f.kind !== "clean stop").map((f) => f.seconds));
+  const line = `lab: ${passed}/${total} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`;
+  return unfinished === undefined ? line : `${line}; NOT FINISHED: ${unfinished.split("\n")[0]}`;
+}
+
+const progress: Progress = { total: SCENARIOS.length, passed: 0, figures: { convergenceMs: [], failover: [] } };
+/** The lab this run made and has not taken down yet (from the moment its state exists). */
+let made: LabState | undefined;
+
+const guard = guardExit({
+  summary: (why) => summaryLine(progress, why),
+  async cleanup() {
+    if (!made) return;
+    await downLab(made, { keepLogs: true });
+    say(`lab logs kept in ${made.dir}`);
+  },
+  cleanupSync() {
+    if (made) downLabSync(made);
+  },
+});
+
+async function main(): Promise<{ code: number; summary: string }> {
   const { scenarios, keepLogs: keepLogsAlways } = options(process.argv.slice(2).filter((arg) => arg !== "--"));
+  progress.total = scenarios.length;
   const missing = labMissing();
   if (missing) {
-    say(`lab: SKIPPED, ${scenarios.length} scenarios not run: ${missing}`);
-    return 0;
+    if (requireAll) {
+      return {
+        code: 1,
+        summary: `lab: FAILED, ${scenarios.length} scenarios not run (REQUIRE_ALL=1 counts the lab's skip as a failure): ${missing}`,
+      };
+    }
+    return { code: 0, summary: `lab: SKIPPED, ${scenarios.length} scenarios not run: ${missing}` };
   }
   const began = Date.now();
-  const figures: Figures = { convergenceMs: [], failover: [] };
-  let passed = 0;
+  const { figures } = progress;
   let lab: Lab | undefined;
   try {
-    lab = await Lab.up({ switches: 2, hosts: 4, consolePort: 0, log: (line) => say(`  ${line}`) });
+    lab = await Lab.up({
+      switches: 2,
+      hosts: 4,
+      consolePort: 0,
+      log: (line) => say(`  ${line}`),
+      onState: (state) => {
+        made = state;
+      },
+    });
     say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})`);
     for (const scenario of scenarios) {
       const i = SCENARIOS.indexOf(scenario);
@@ -83,27 +135,31 @@ async function main(): Promise<number> {
           scenario.run({ lab: current, figures, log: (line) => say(`    ${line}`) }),
           SCENARIO_TIMEOUT_MS,
         );
-        passed += 1;
+        progress.passed += 1;
         say(`  ok   ${i + 1}. ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       } catch (error) {
         say(`  FAIL ${i + 1}. ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         say(`       ${error instanceof Error ? error.message : String(error)}`.replaceAll("\n", "\n       "));
       }
+      if (guard.ending) break;
     }
   } catch (error) {
     say(`lab: could not start: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
-    if (lab) {
-      const keepLogs = keepLogsAlways || passed < scenarios.length;
+    // Interrupted: the guard takes the lab down (and prints the summary) instead.
+    if (lab && !guard.ending) {
+      const keepLogs = keepLogsAlways || progress.passed < scenarios.length;
       await lab.down({ keepLogs });
+      made = undefined;
       if (keepLogs) say(`lab logs kept in ${lab.state.dir}`);
     }
   }
+  // Interrupted: the guard prints the summary once the lab is down.
+  if (guard.ending) return { code: 1, summary: "" };
   say(`lab suite took ${((Date.now() - began) / 1000).toFixed(1)} s`);
-  const p50 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 50) : undefined;
-  const p99 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 99) : undefined;
   const failoverMax = Math.max(0, ...figures.failover.filter((f) => f.kind !== "clean stop").map((f) => f.seconds));
   const cleanMax = Math.max(0, ...figures.failover.filter((f) => f.kind === "clean stop").map((f) => f.seconds));
+  const p99 = figures.convergenceMs.length ? percentile(figures.convergenceMs, 99) : undefined;
   if (figures.failoverTargetS !== undefined) say(`failover after a clean stop: max ${cleanMax.toFixed(1)} s`);
   const verdict = (ok: boolean | undefined) => (ok === undefined ? "not measured" : ok ? "met" : "MISSED");
   say(
@@ -114,16 +170,14 @@ async function main(): Promise<number> {
       `clean stop < 3 s ${verdict(figures.failoverTargetS === undefined ? undefined : cleanMax < 3)}`,
     ].join(" "),
   );
-  say(
-    `lab: ${passed}/${scenarios.length} scenarios, convergence p50 ${p50 ?? "-"} ms p99 ${p99 ?? "-"} ms, failover max ${failoverMax.toFixed(1)} s`,
-  );
-  return passed === scenarios.length ? 0 : 1;
+  return { code: progress.passed === scenarios.length ? 0 : 1, summary: summaryLine(progress) };
 }
 
 main().then(
-  (code) => process.exit(code),
+  ({ code, summary }) => guard.finish(code, summary),
   (error: unknown) => {
     process.stderr.write(`lab: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
+    if (made) downLabSync(made);
+    guard.finish(1, summaryLine(progress, error instanceof Error ? error.message : String(error)));
   },
 );

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { sleep } from "@switchboard/testkit/wait";
-import { inNetns } from "../system.ts";
+import { assertMaySpawn, inNetns } from "../system.ts";
 import { assertReachable, type Scenario, tunAddressOf } from "./context.ts";
 
 // A TCP echo in one host's namespace, and a client in another's: node, so no shell is involved.
@@ -30,6 +30,7 @@ export const sharedAddressSpace: Scenario = {
       ...dataAddresses.flatMap((address) => [[host1, address] as const, [host2, address] as const]),
     ]);
 
+    assertMaySpawn(`the echo server in ${host2.netns}`);
     const server = spawn(
       "ip",
       ["netns", "exec", host2.netns, process.execPath, "-e", ECHO_SERVER, host2.dataAddress, "7000"],
@@ -51,8 +52,11 @@ export const sharedAddressSpace: Scenario = {
       assert.equal(client.code, 0, `TCP echo from host1 to host2: ${client.stdout}${client.stderr}`);
       log(`host1 ${host1.dataAddress} <-> host2 ${host2.dataAddress}: ICMP and TCP answered`);
     } finally {
-      server.kill("SIGTERM");
-      await sleep(50);
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolve) => server.once("exit", resolve));
+        server.kill("SIGTERM");
+        await Promise.race([exited, sleep(5000)]);
+      }
     }
   },
 };
