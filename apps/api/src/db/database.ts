@@ -59,7 +59,8 @@ async function openPostgres(url: string, migrations: Awaited<ReturnType<typeof r
     await client.end().catch(() => {});
   }
   // One pool for Prisma and the plain SQL reads, so both count against the same connection limit.
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
+  // A request waits for a pooled connection as long as a transaction may wait to start (maxWait).
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
   // A pooled connection the server drops while idle is replaced on next use; unheard, it would end the process.
   pool.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

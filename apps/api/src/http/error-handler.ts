@@ -62,6 +62,11 @@ export function registerErrorHandling(app: FastifyInstance) {
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendError(reply, request, status, error.message);
+    if (isDatabaseBusy(error)) {
+      request.log.warn({ err: error }, "database busy: no connection or transaction slot in time");
+      reply.header("retry-after", "1");
+      return sendError(reply, request, 503, "the database is busy right now; nothing was changed, retry shortly");
+    }
     request.log.error({ err: error }, "request failed");
     return sendError(reply, request, 500, "internal error; the server log has details under this request id");
   });
@@ -109,4 +114,23 @@ function describeValidation(context: string, issues: readonly ValidationIssue[])
     problems.push({ ...(row !== undefined ? { row: Number(row) } : {}), field, message });
   }
   return problems.length > 0 ? problems : [{ field: context, message: "is invalid" }];
+}
+
+/**
+ * A burst of writes can outgrow the connection pool: the request waited its full time for a
+ * connection (pg) or a transaction slot (Prisma P2028) and nothing ran. That is a retryable 503,
+ * not an internal error.
+ */
+function isDatabaseBusy(error: unknown): boolean {
+  for (let cause: unknown = error, depth = 0; cause && depth < 5; depth++) {
+    const { message, code } = cause as { message?: unknown; code?: unknown };
+    if (code === "P2028") return true;
+    if (
+      typeof message === "string" &&
+      /timeout exceeded when trying to connect|Unable to start a transaction in the given time/.test(message)
+    )
+      return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
