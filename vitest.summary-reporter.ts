@@ -29,7 +29,11 @@ export default class SummaryReporter implements Reporter {
     else counts.skipped += skipped.length;
 
     const out: string[] = [];
-    if (notRun.length) out.push(`not run (their set-up failed), counted as failed: ${notRun.length}`, ...list(notRun));
+    if (notRun.length)
+      out.push(
+        `not run (their set-up or an earlier step failed), counted as failed: ${notRun.length}`,
+        ...list(notRun),
+      );
     if (requireAll && skipped.length) {
       out.push(`REQUIRE_ALL=1: ${skipped.length} skipped tests counted as failed`, ...list(skipped));
     }

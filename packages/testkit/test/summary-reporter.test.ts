@@ -20,7 +20,7 @@ describe("summary reporter", { timeout: 120_000 }, () => {
   it("counts tests whose beforeAll threw as failed (not run), and the run fails", () => {
     const run = runFixture("setup-throws.fixture.ts");
     expect(run.summary).toBe("tests: 1 passed, 2 failed, 0 skipped");
-    expect(run.stdout).toContain("not run (their set-up failed), counted as failed: 2");
+    expect(run.stdout).toContain("not run (their set-up or an earlier step failed), counted as failed: 2");
     expect(run.stdout).toContain("a suite whose set-up throws > first test that never runs");
     expect(run.status).not.toBe(0);
   });
