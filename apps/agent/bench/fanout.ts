@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { restCaller } from "@switchboard/testkit/rest";
 import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
 import { percentile } from "@switchboard/testkit/stats";
 import { sleep, waitFor } from "@switchboard/testkit/wait";
@@ -23,15 +24,7 @@ const SNAPSHOT_DEADLINE_MS = 300_000;
 
 const auth: Record<string, string> = {};
 
-async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = auth) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const call = restCaller(auth);
 
 interface SimAgent {
   id: string;

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "@switchboard/testkit/agent/raw-socket";
+import { restCaller } from "@switchboard/testkit/rest";
 import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
 import { ms, percentile } from "@switchboard/testkit/stats";
 import { sleep } from "@switchboard/testkit/wait";
@@ -20,15 +21,7 @@ const LOST_MS = 10_000;
 
 const auth: Record<string, string> = {};
 
-async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = auth) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const call = restCaller(auth);
 
 function open(url: string, headers: Record<string, string>): Promise<WebSocket> {
   const socket = new WebSocket(url, { headers, perMessageDeflate: false });
