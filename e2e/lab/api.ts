@@ -1,3 +1,6 @@
+/** A lab request that has no answer by then failed (a fetch can otherwise wait forever). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /** The lab's REST client: plain fetch with an API token, failing loudly with the API's own message. */
 export class LabApi {
   constructor(
@@ -8,6 +11,7 @@ export class LabApi {
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.base}${path}`, {
       method,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       headers: {
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),

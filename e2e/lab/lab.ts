@@ -236,7 +236,8 @@ export class Lab {
     const consoleUrl = `http://127.0.0.1:${port}/`;
     await waitFor(
       "the API through the forwarders",
-      async () => (await fetch(`${consoleUrl}readyz`).catch(() => undefined))?.ok,
+      async () =>
+        (await fetch(`${consoleUrl}readyz`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok,
       20_000,
       100,
     );

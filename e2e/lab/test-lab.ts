@@ -44,10 +44,12 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+const LAB_UP_TIMEOUT_MS = 300_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what = "the scenario"): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`scenario timed out after ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -115,16 +117,24 @@ async function main(): Promise<{ code: number; summary: string }> {
   const began = Date.now();
   const { figures } = progress;
   let lab: Lab | undefined;
+  // Seen in CI: the loop emptied while Lab.up awaited a fetch through the forwarders (Node's
+  // fetch held no ref'd handle). This keeps the run alive so the fetches' own deadlines and
+  // LAB_UP_TIMEOUT_MS decide, and a stuck step fails by name instead.
+  const keepAlive = setInterval(() => {}, 1000);
   try {
-    lab = await Lab.up({
-      switches: 2,
-      hosts: 4,
-      consolePort: 0,
-      log: (line) => say(`  ${line}`),
-      onState: (state) => {
-        made = state;
-      },
-    });
+    lab = await withTimeout(
+      Lab.up({
+        switches: 2,
+        hosts: 4,
+        consolePort: 0,
+        log: (line) => say(`  ${line}`),
+        onState: (state) => {
+          made = state;
+        },
+      }),
+      LAB_UP_TIMEOUT_MS,
+      "the lab to come up",
+    );
     say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})`);
     for (const scenario of scenarios) {
       const i = SCENARIOS.indexOf(scenario);
@@ -146,12 +156,18 @@ async function main(): Promise<{ code: number; summary: string }> {
   } catch (error) {
     say(`lab: could not start: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
+    clearInterval(keepAlive);
     // Interrupted: the guard takes the lab down (and prints the summary) instead.
     if (lab && !guard.ending) {
       const keepLogs = keepLogsAlways || progress.passed < scenarios.length;
       await lab.down({ keepLogs });
       made = undefined;
       if (keepLogs) say(`lab logs kept in ${lab.state.dir}`);
+    } else if (made && !guard.ending) {
+      // Lab.up failed or timed out half-way: remove what it had made.
+      await downLab(made, { keepLogs: true });
+      say(`lab logs kept in ${made.dir}`);
+      made = undefined;
     }
   }
   // Interrupted: the guard prints the summary once the lab is down.
