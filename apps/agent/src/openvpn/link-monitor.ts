@@ -82,17 +82,27 @@ export class LinkMonitor {
       set(state);
       if (state && current) this.options.onRead?.(peerOffset, state.up);
     };
+    // STATE notifications read so far: tells whether one came while the `state` query was out.
+    let notified = 0;
     client.on("ready", () => {
-      // Notifications first, then the current state: a change in between is not missed, and the
-      // reply, being newer than any notification before it, wins.
+      // Notifications first, then the current state, so no change is missed. A notification read
+      // after the query was sent is at least as new as its reply (one before the reply shows the
+      // state the reply then repeats; one after it is newer, and may be handled before the
+      // reply's callback runs): the reply only counts when none came.
       client
         .command("state on")
-        .then(() => client.command("state"))
-        .then((lines) => read(parseState(lines.at(-1) ?? "")))
+        .then(() => {
+          const before = notified;
+          return client.command("state").then((lines) => {
+            if (notified === before) read(parseState(lines.at(-1) ?? ""));
+          });
+        })
         .catch(() => undefined); // The connection dropped; "disconnected" follows and says down.
     });
     client.on("notification", (notification) => {
-      if (notification.type === "STATE") read(parseState(notification.text));
+      if (notification.type !== "STATE") return;
+      notified += 1;
+      read(parseState(notification.text));
     });
     client.on("disconnected", () => set({ up: false, since: new Date().toISOString() }));
     client.start();

@@ -76,6 +76,30 @@ describe("backbone link monitor (management sockets of the link processes)", () 
     expect(reports.map((r) => r.map((link) => link.up))).toEqual([[false]]);
   });
 
+  it("keeps a change notified right after the state reply, in the same read, over the older reply", async () => {
+    const { baseDir, links, reports, reads } = monitor();
+    // The reply says CONNECTED; OpenVPN then leaves CONNECTED and notifies it before the monitor
+    // has handled the reply: both arrive in one chunk.
+    const fake = await startFakeManagement(
+      (command) => {
+        if (command === "state on") return "SUCCESS: real-time state notification set to ON\r\n";
+        if (command === "state")
+          return "1795698533,CONNECTED,SUCCESS,10.200.200.1,192.0.2.2,1195,,\r\nEND\r\n>STATE:1795698534,RECONNECTING,ping-restart,,,,,\r\n";
+        return "ERROR: unknown command\r\n";
+      },
+      { path: backboneLinkPaths({ baseDir }, 4).managementSocket },
+    );
+    cleanup.push(() => fake.close());
+    links.sync([4]);
+    await expect.poll(() => reads.length, { ...WAIT, message: "the monitor to read the notification" }).toBeGreaterThan(0);
+    // A marker notification read after both: by then the reply has been handled too.
+    fake.send(">STATE:1795698535,WAIT,,,,,,\r\n");
+    await expect.poll(() => reads.at(-1), { ...WAIT, message: "the monitor to read the marker" }).toEqual([4, false]);
+    await expect.poll(() => reads.length, { ...WAIT, message: "the marker read" }).toBeGreaterThanOrEqual(2);
+    expect(reports.map((r) => r.map((link) => link.up))).toEqual([[false]]);
+    expect(links.states()[0]?.up).toBe(false);
+  });
+
   it("follows the links of the desired state: the same list twice reports nothing new", async () => {
     const { links, reports, last } = monitor();
     links.sync([2, 5]);
