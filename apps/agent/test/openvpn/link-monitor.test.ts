@@ -91,7 +91,9 @@ describe("backbone link monitor (management sockets of the link processes)", () 
     );
     cleanup.push(() => fake.close());
     links.sync([4]);
-    await expect.poll(() => reads.length, { ...WAIT, message: "the monitor to read the notification" }).toBeGreaterThan(0);
+    await expect
+      .poll(() => reads.length, { ...WAIT, message: "the monitor to read the notification" })
+      .toBeGreaterThan(0);
     // A marker notification read after both: by then the reply has been handled too.
     fake.send(">STATE:1795698535,WAIT,,,,,,\r\n");
     await expect.poll(() => reads.at(-1), { ...WAIT, message: "the monitor to read the marker" }).toEqual([4, false]);
