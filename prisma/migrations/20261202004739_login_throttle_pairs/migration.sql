@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "LoginThrottle" ADD COLUMN     "lastSuccessAt" TIMESTAMPTZ(3);
+
