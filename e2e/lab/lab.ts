@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentStatus, DEFAULT_AGENT_DIR, type Host, type SessionRecord, type Switch } from "@switchboard/shared";
 import { missing, OPENVPN } from "@switchboard/testkit/env";
+import { pinnedRequest } from "@switchboard/testkit/pinned-https";
 import { createFirstAdmin } from "@switchboard/testkit/server-process";
 import { parseIpRouteJson } from "../../apps/agent/src/routes/kernel-routes.ts";
 
@@ -97,7 +98,7 @@ export class Lab {
 
   /** The REST API as the lab's admin token, through the console forwarder. */
   get api(): LabApi {
-    return new LabApi(this.state.consoleUrl?.replace(/\/$/, "") ?? "", this.state.token ?? "");
+    return new LabApi(this.state.consoleUrl?.replace(/\/$/, "") ?? "", this.state.token ?? "", this.apiCertificate());
   }
 
   /** Builds the internet, starts the API, creates the network, its switches and hosts, and connects them. */
@@ -127,7 +128,7 @@ export class Lab {
       lab.buildInternet();
       log(`internet: router ${state.internetNs}, one 198.18.N.0/24 per node`);
       await lab.startApi(options);
-      log(`API in ${state.controlNs} at http://${API_ADDRESS}:${API_PORT}, console ${state.consoleUrl}`);
+      log(`API in ${state.controlNs} at https://${API_ADDRESS}:${API_PORT}, console ${state.consoleUrl}`);
       await lab.createNetwork();
       for (let i = 0; i < options.switches; i++) {
         const sw = await lab.addSwitch(String.fromCharCode(97 + i));
@@ -233,21 +234,37 @@ export class Lab {
       () => existsSync(portFile) && readFileSync(portFile, "utf8"),
       20_000,
     );
-    const consoleUrl = `http://127.0.0.1:${port}/`;
+    // The API listens on a non-loopback address, so it serves HTTPS with the self-signed
+    // certificate it made in its data folder: the lab trusts exactly that one, as agents pin it.
+    const consoleUrl = `https://127.0.0.1:${port}/`;
+    const ca = this.apiCertificate();
     await waitFor(
       "the API through the forwarders",
       async () =>
-        (await fetch(`${consoleUrl}readyz`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok,
+        (await pinnedRequest(`${consoleUrl}readyz`, { ca, timeoutMs: 5000 }).catch(() => undefined))?.status === 200,
       20_000,
       100,
     );
     const setupToken = /setup#token=(\S+)/.exec(readFileSync(this.apiLog(), "utf8"))?.[1];
     if (!setupToken) throw new Error("the API printed no setup link: give the lab an empty database");
     const admin = { username: "admin", password: randomBytes(12).toString("base64url") };
-    state.token = await createFirstAdmin(consoleUrl.slice(0, -1), setupToken, admin, "lab");
+    state.token = await createFirstAdmin(consoleUrl.slice(0, -1), setupToken, admin, "lab", ca);
     state.admin = admin;
     state.consoleUrl = consoleUrl;
     this.save();
+  }
+
+  /** The API's own certificate (self-signed, in its data folder), once it has started. */
+  apiCertificate(): string | undefined {
+    const path = join(this.state.dir, "api-data", "tls-cert.pem");
+    return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  }
+
+  /** The SHA-256 fingerprint the API printed at start: what an operator gives `enroll --fingerprint`. */
+  private apiFingerprint(): string {
+    const printed = /SHA-256 fingerprint ([0-9A-F:]{95})/.exec(readFileSync(this.apiLog(), "utf8"))?.[1];
+    if (!printed) throw new Error(`the API printed no certificate fingerprint: ${tail(this.apiLog())}`);
+    return printed;
   }
 
   /** Starts the API process in the control namespace (again, after stopApi: same database). */
@@ -337,9 +354,11 @@ export class Lab {
         AGENT_MAIN,
         "enroll",
         "--api",
-        `http://${API_ADDRESS}:${API_PORT}`,
+        `https://${API_ADDRESS}:${API_PORT}`,
         "--token",
         token,
+        "--fingerprint",
+        this.apiFingerprint(),
       ]),
       60_000,
     );

@@ -4,13 +4,17 @@ import { Agent, type AgentLogger } from "./agent.ts";
 import { ChannelClient } from "./channel/channel-client.ts";
 import { loadCredential } from "./channel/credential-file.ts";
 import { enroll } from "./channel/enroll.ts";
+import { assertSafeTransport } from "./channel/transport-policy.ts";
 import { ensureIpForwarding } from "./system/forwarding.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `usage:
-  switchboard-agent enroll --api URL --token TOKEN [--state-dir DIR] [--fingerprint SHA256]
-  switchboard-agent run [--state-dir DIR] [--base-dir DIR] [--managed] [--openvpn PATH]
+  switchboard-agent enroll --api URL --token TOKEN [--state-dir DIR] [--fingerprint SHA256] [--insecure]
+  switchboard-agent run [--state-dir DIR] [--base-dir DIR] [--managed] [--openvpn PATH] [--insecure]
 
+  --fingerprint  the SHA-256 the API prints at start (and the console shows): pins its
+               self-signed certificate; without it the first certificate seen is pinned
+  --insecure   allow a plain http:// API on another machine (credential and keys unencrypted)
   --state-dir  where the credential file lives (default ${DEFAULT_AGENT_DIR})
   --base-dir   where the switch's files go (default: the folder the API names at enrollment)
   --managed    start and supervise the data server and backbone links (default: external,
@@ -35,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       "base-dir": { type: "string" },
       managed: { type: "boolean" },
       openvpn: { type: "string" },
+      insecure: { type: "boolean" },
     },
     strict: true,
   });
@@ -48,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       token: values.token,
       stateDir,
       fingerprint: values.fingerprint,
+      insecure: values.insecure,
       log,
     });
     process.stdout.write(`enrolled switch ${file.switchId}; credential stored in ${path}\n`);
@@ -56,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === "run") {
     const file = await loadCredential(stateDir);
+    assertSafeTransport(file.api, values.insecure === true, log.warn);
     let channel: ChannelClient | undefined;
     const agent = new Agent({
       baseDir: values["base-dir"] ?? file.baseDir,

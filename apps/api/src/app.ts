@@ -33,6 +33,7 @@ import type { TypedApp } from "./http/typed-app.ts";
 import { validatorCompiler } from "./http/validation.ts";
 import { registerWebConsole } from "./http/web-console.ts";
 import { healthRoutes, VERSION } from "./routes/health.ts";
+import { type TransportOptions, transportOf } from "./tls/transport.ts";
 
 export const DEFAULT_SESSIONS: SessionSettings = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000 };
 
@@ -57,6 +58,8 @@ export interface AppOptions {
   live?: Partial<LiveSettings>;
   /** Limits on HTTP connections (tests shorten them). */
   http?: Partial<HttpLimits>;
+  /** TLS, proxy and public address; plain HTTP, no proxy trusted, when absent. */
+  transport?: TransportOptions;
 }
 
 export interface HttpLimits {
@@ -77,7 +80,13 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 /** Builds the whole HTTP API around an open database. Listening is the caller's business. */
 export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
+  const transportOptions = options.transport ?? {};
+  const { tls } = transportOptions;
   const app = Fastify({
+    // HTTPS and HTTP servers take the same requests; Fastify's types tell them apart by generics.
+    ...(tls ? { https: { cert: tls.certPem, key: tls.keyPem, minVersion: "TLSv1.2" as const } } : {}),
+    // Source addresses (audit, sign-in throttling) come from X-Forwarded-For only via these proxies.
+    trustProxy: transportOptions.trustProxy ?? false,
     logger: options.logger ?? false,
     // A client that trickles its request (slowloris) would otherwise hold a connection forever.
     requestTimeout: limits.requestTimeoutMs,
@@ -91,7 +100,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TypedApp;
+  const transport = transportOf(transportOptions);
+  app.decorate("transport", transport);
 
   app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler());
@@ -115,11 +126,14 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],
+        // Only over HTTPS: served over plain HTTP from another machine, the upgraded requests
+        // for the console's own scripts would go to an https:// nobody serves (a blank page).
+        upgradeInsecureRequests: transport.publicHttps ? [] : null,
       },
     },
     referrerPolicy: { policy: "no-referrer" },
-    // HSTS only makes sense behind TLS, which a reverse proxy adds; it sets the header there.
-    strictTransportSecurity: false,
+    // With HTTPS, browsers that have seen the API once refuse plain HTTP to it for 180 days.
+    strictTransportSecurity: transport.publicHttps ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
   });
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { DEFAULT_PKI } from "./features/pki/pki-settings.ts";
 import { KEY_TYPES, type KeyType } from "./pki/keys.ts";
@@ -12,6 +13,8 @@ export interface Config {
   caKeyType: KeyType;
   leafKeyType: KeyType;
   certValidityDays: number;
+  /** The most days an operator may choose for a certificate (CERT_VALIDITY_DAYS must fit under it). */
+  certMaxValidityDays: number;
   crlValidityDays: number;
   port: number;
   host: string;
@@ -23,7 +26,22 @@ export interface Config {
   webDir: string | undefined;
   /** How long a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * TLS: `auto` serves HTTPS unless HOST is loopback (a self-signed certificate in DATA_DIR
+   * when no files are given); `on` always does; `off` serves plain HTTP, for a TLS proxy in front.
+   */
+  tls: TlsMode;
+  /** PEM files of the certificate (chain) and its key; both or neither. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Proxies whose X-Forwarded-* headers are believed: addresses, CIDRs or proxy-addr names (loopback). */
+  trustProxy: string[] | undefined;
+  /** Where people and agents reach this API (scheme, host, port), when not the listen address. */
+  publicUrl: string | undefined;
 }
+
+export const TLS_MODES = ["auto", "on", "off"] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -63,11 +81,30 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     caKeyType: read<KeyType>("PKI_CA_KEY_TYPE", DEFAULT_PKI.caKeyType, keyType),
     leafKeyType: read<KeyType>("PKI_LEAF_KEY_TYPE", DEFAULT_PKI.leafKeyType, keyType),
     certValidityDays: read("CERT_VALIDITY_DAYS", DEFAULT_PKI.leafValidityDays, days(1, 3650)),
+    certMaxValidityDays: read("CERT_MAX_VALIDITY_DAYS", DEFAULT_PKI.maxValidityDays, days(1, 3650)),
     crlValidityDays: read("CRL_VALIDITY_DAYS", DEFAULT_PKI.crlValidityDays, days(2, 365)),
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS", 10_000, (raw) =>
       /^\d{1,7}$/.test(raw) && Number(raw) >= 100 ? Number(raw) : "!must be a whole number of milliseconds >= 100",
     ),
+    tls: read<TlsMode>("TLS", "auto", (raw) =>
+      (TLS_MODES as readonly string[]).includes(raw) ? (raw as TlsMode) : `!must be one of ${TLS_MODES.join(", ")}`,
+    ),
+    tlsCertFile: read<string | undefined>("TLS_CERT", undefined, (raw) => resolve(cwd, raw)),
+    tlsKeyFile: read<string | undefined>("TLS_KEY", undefined, (raw) => resolve(cwd, raw)),
+    trustProxy: read<string[] | undefined>("TRUST_PROXY", undefined, parseTrustProxy),
+    publicUrl: read<string | undefined>("PUBLIC_URL", undefined, parsePublicUrl),
   };
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    problems.push("TLS_CERT and TLS_KEY go together: set both (PEM files) or neither");
+  }
+  if (config.tls === "off" && config.tlsCertFile !== undefined) {
+    problems.push("TLS=off contradicts TLS_CERT/TLS_KEY: drop one");
+  }
+  if (config.certValidityDays > config.certMaxValidityDays) {
+    problems.push(
+      `CERT_VALIDITY_DAYS must not exceed CERT_MAX_VALIDITY_DAYS (${config.certValidityDays} > ${config.certMaxValidityDays})`,
+    );
+  }
   if (problems.length > 0) {
     throw new StartupError(`configuration error: ${problems.join("; ")}`);
   }
@@ -83,6 +120,40 @@ function days(min: number, max: number) {
     /^\d{1,5}$/.test(raw) && Number(raw) >= min && Number(raw) <= max
       ? Number(raw)
       : `!must be a whole number of days from ${min} to ${max}`;
+}
+
+/** Names proxy-addr knows for whole ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function parseTrustProxy(raw: string): string[] | string {
+  const entries = raw.split(",").map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_RANGE_NAMES.has(entry) && !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    return `!must be a comma-separated list of proxy addresses, CIDRs or loopback/linklocal/uniquelocal (${JSON.stringify(bad)} is none)`;
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function parsePublicUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "!must be a URL like https://vpn.example.net";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "!must start with https:// (or http://)";
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+    return "!must be scheme, host and port only: the API is served at the root";
+  }
+  return url.origin;
 }
 
 function parseDatabaseUrl(raw: string): string {

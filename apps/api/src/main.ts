@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { hostname, networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.ts";
@@ -10,6 +11,7 @@ import { MigrationError } from "./db/migrator.ts";
 import { DEFAULT_PKI } from "./features/pki/pki-settings.ts";
 import { loadOrCreateMasterKey, PkiError } from "./pki/index.ts";
 import { errorCode, StartupError } from "./startup-error.ts";
+import { isLoopbackHost, resolveServerTls } from "./tls/server-tls.ts";
 
 const BUILT_CONSOLE = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
@@ -26,6 +28,7 @@ async function start() {
       throw error instanceof PkiError ? new StartupError(`master key: ${error.message}`) : error;
     },
   );
+  const tls = await resolveServerTls(config);
   const db = await openDatabase(target);
   // No user yet: a one-time token lets whoever started the server create the first administrator.
   const setupToken = (await db.prisma.user.count()) === 0 ? newSecret() : undefined;
@@ -38,12 +41,18 @@ async function start() {
       leafKeyType: config.leafKeyType,
       caValidityDays: DEFAULT_PKI.caValidityDays,
       leafValidityDays: config.certValidityDays,
+      maxValidityDays: config.certMaxValidityDays,
       crlValidityDays: config.crlValidityDays,
     },
     logger: { level: config.logLevel },
     webDir: config.webDir ?? (existsSync(BUILT_CONSOLE) ? BUILT_CONSOLE : undefined),
     closeDatabaseOnClose: true,
     backgroundJobs: true,
+    transport: {
+      ...(tls ? { tls } : {}),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    },
   });
   app.log.info({ applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied }, "database migrated");
   if (masterKey.source === "created") {
@@ -64,18 +73,40 @@ async function start() {
   }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  const shown = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const database = config.databaseUrl
     ? `PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}`
     : `embedded database in ${config.dataDir}`;
-  // A plain line for people; the JSON log line above is for machines.
-  const url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}/`;
+  // Plain lines for people; the JSON log lines are for machines.
+  const url = config.publicUrl ? `${config.publicUrl}/` : listenUrl(config.host, port, tls !== undefined);
   process.stdout.write(`Switchboard is up: ${url} (${database})\n`);
+  if (tls) {
+    const made = tls.source === "created" ? "created a self-signed certificate" : "certificate";
+    process.stdout.write(
+      `TLS: ${made} ${tls.certPath}, SHA-256 fingerprint ${tls.fingerprint256} (agents: enroll --fingerprint ${tls.fingerprint256})\n`,
+    );
+  } else if (!isLoopbackHost(config.host)) {
+    app.log.warn("TLS=off on a non-loopback address: only safe behind a TLS proxy that forwards to this one");
+    process.stdout.write(
+      "TLS: off (plain HTTP): put a TLS proxy in front and set PUBLIC_URL to its https:// address\n",
+    );
+  }
   if (setupToken) {
     process.stdout.write(
       `No administrator yet: open ${url}setup#token=${setupToken} to create one (the link works once)\n`,
     );
   }
+}
+
+/** Where this machine answers: the listen address, or for a wildcard one of its own addresses (never localhost). */
+function listenUrl(host: string, port: number, https: boolean): string {
+  const wildcard = host === "0.0.0.0" || host === "::";
+  const shown = wildcard ? (firstExternalAddress() ?? hostname()) : host;
+  return `${https ? "https" : "http"}://${shown.includes(":") ? `[${shown}]` : shown}:${port}/`;
+}
+
+function firstExternalAddress(): string | undefined {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  return addresses.find((address) => !address.internal && address.family === "IPv4")?.address;
 }
 
 function listenError(error: unknown, config: Config): Error {

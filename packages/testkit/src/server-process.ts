@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { pinnedRequest } from "./pinned-https.ts";
 
 const MAIN = fileURLToPath(new URL("../../../apps/api/src/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -32,7 +33,7 @@ export function startServer(env: Record<string, string>): ServerProcess {
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const ready = new Promise<string>((resolve, reject) => {
     const check = () => {
-      const match = /Switchboard is up: (http:\/\/\S+\/)/.exec(stdout);
+      const match = /Switchboard is up: (https?:\/\/\S+\/)/.exec(stdout);
       if (match?.[1]) resolve(match[1]);
     };
     child.stdout?.on("data", check);
@@ -69,23 +70,28 @@ export async function createFirstAdmin(
   setupToken: string,
   admin: { username: string; password: string },
   tokenName: string,
+  /** The server's own certificate, when it serves HTTPS with one no system authority signed. */
+  ca?: string,
 ): Promise<string> {
   const json = { "content-type": "application/json" };
-  const setup = await fetch(`${base}/api/setup`, {
+  const trust = ca ? { ca } : {};
+  const setup = await pinnedRequest(`${base}/api/setup`, {
     method: "POST",
     headers: json,
     body: JSON.stringify({ token: setupToken, ...admin }),
+    ...trust,
   });
-  if (!setup.ok) throw new Error(`setup: ${setup.status} ${await setup.text()}`);
-  const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  const { csrfToken } = (await setup.json()) as { csrfToken: string };
-  const created = await fetch(`${base}/api/tokens`, {
+  if (setup.status !== 201) throw new Error(`setup: ${setup.status} ${setup.text}`);
+  const cookie = String(setup.headers["set-cookie"] ?? "").split(";")[0] ?? "";
+  const { csrfToken } = setup.json<{ csrfToken: string }>();
+  const created = await pinnedRequest(`${base}/api/tokens`, {
     method: "POST",
     headers: { ...json, cookie, "x-csrf-token": csrfToken },
     body: JSON.stringify({ name: tokenName, role: "admin" }),
+    ...trust,
   });
-  if (!created.ok) throw new Error(`token: ${created.status} ${await created.text()}`);
-  return ((await created.json()) as { token: string }).token;
+  if (created.status !== 201) throw new Error(`token: ${created.status} ${created.text}`);
+  return created.json<{ token: string }>().token;
 }
 
 /** First start of a server process, as a bench does: `Authorization` headers with an admin token. */

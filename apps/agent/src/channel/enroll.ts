@@ -6,6 +6,7 @@ import type { EnrollResponse } from "@switchboard/shared";
 import type { AgentLogger } from "../agent.ts";
 import { type CredentialFile, saveCredential } from "./credential-file.ts";
 import { type CertificatePin, normaliseFingerprint, pemOf, pinnedTlsOptions } from "./tls-pin.ts";
+import { assertSafeTransport } from "./transport-policy.ts";
 
 export interface EnrollOptions {
   readonly api: string;
@@ -13,6 +14,8 @@ export interface EnrollOptions {
   readonly stateDir: string;
   /** The API certificate's SHA-256 fingerprint, when the operator has it: checked before the token is sent. */
   readonly fingerprint?: string | undefined;
+  /** Allow plain http to another machine (printed as a warning). */
+  readonly insecure?: boolean | undefined;
   readonly log?: AgentLogger;
 }
 
@@ -100,9 +103,7 @@ export async function enroll(options: EnrollOptions): Promise<{ path: string; fi
   const log = options.log ?? { info: () => undefined, warn: () => undefined };
   const url = new URL(options.api);
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("--api must be an http(s) URL");
-  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-    log.warn("the API URL is plain http: the credential travels unencrypted; use https outside a test bench");
-  }
+  assertSafeTransport(options.api, options.insecure === true, log.warn);
   const pin = url.protocol === "https:" ? await probeCertificate(url, options.fingerprint, log) : undefined;
   const base = `${url.origin}${url.pathname.replace(/\/$/, "")}`;
   const answer = await postJson(new URL(`${base}/api/agent/enroll`), { token: options.token }, pin);
@@ -123,8 +124,4 @@ export async function enroll(options: EnrollOptions): Promise<{ path: string; fi
   };
   const path = await saveCredential(options.stateDir, file);
   return { path, file };
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "[::1]" || host === "::1" || host.startsWith("127.");
 }

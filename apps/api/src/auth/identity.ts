@@ -1,10 +1,10 @@
 import type { FastifyRequest } from "fastify";
 import type { PrismaClient, Role } from "../generated/prisma/client.ts";
 import { HttpError } from "../http/error-handler.ts";
+import { sessionCookieName } from "../tls/transport.ts";
 import { weakerOf } from "./access.ts";
 import { hashSecret } from "./secrets.ts";
 
-export const SESSION_COOKIE = "sb_session";
 export const TOKEN_PREFIX = "sbt_";
 /** Activity refreshes a session or token's "last seen" at most this often, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
@@ -126,7 +126,7 @@ export async function identify(
     });
   }
 
-  const cookie = request.cookies[SESSION_COOKIE];
+  const cookie = request.cookies[sessionCookieName(request)];
   if (!cookie) return null;
   const session = await prisma.loginSession.findUnique({
     where: { tokenHash: hashSecret(cookie) },

@@ -55,6 +55,18 @@ describe("configuration from the environment", () => {
     [{ DATABASE_URL: "postgresql://db.example:5432" }, "DATABASE_URL must name a database"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
     [{ SHUTDOWN_TIMEOUT_MS: "5" }, "SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds >= 100"],
+    [{ TLS: "yes" }, "TLS must be one of auto, on, off"],
+    [{ TLS_CERT: "cert.pem" }, "TLS_CERT and TLS_KEY go together"],
+    [{ TLS_KEY: "key.pem" }, "TLS_CERT and TLS_KEY go together"],
+    [{ TLS: "off", TLS_CERT: "c.pem", TLS_KEY: "k.pem" }, "TLS=off contradicts TLS_CERT/TLS_KEY"],
+    [
+      { TRUST_PROXY: "10.0.0.1, everyone" },
+      'TRUST_PROXY must be a comma-separated list of proxy addresses, CIDRs or loopback/linklocal/uniquelocal ("everyone" is none)',
+    ],
+    [{ TRUST_PROXY: "10.0.0.0/33" }, "TRUST_PROXY must be a comma-separated list"],
+    [{ PUBLIC_URL: "vpn.example.net" }, "PUBLIC_URL must be a URL like https://vpn.example.net"],
+    [{ PUBLIC_URL: "ftp://vpn.example.net" }, "PUBLIC_URL must start with https://"],
+    [{ PUBLIC_URL: "https://vpn.example.net/switchboard" }, "PUBLIC_URL must be scheme, host and port only"],
   ])("refuses %o naming the variable and the rule", (env, expected) => {
     expect(problemsOf(env)).toContain(expected);
   });
@@ -67,5 +79,27 @@ describe("configuration from the environment", () => {
 
   it("never echoes a database password in an error", () => {
     expect(problemsOf({ DATABASE_URL: "mysql://u:hunter2@db/x" })).not.toContain("hunter2");
+  });
+
+  it("reads TLS, proxy and public address settings", () => {
+    expect(
+      loadConfig(
+        {
+          TLS: "on",
+          TLS_CERT: "tls/cert.pem",
+          TLS_KEY: "/etc/switchboard/key.pem",
+          TRUST_PROXY: "10.0.0.1, 192.168.0.0/16,loopback, fd00::/8",
+          PUBLIC_URL: "https://vpn.example.net:8443/",
+        },
+        cwd,
+      ),
+    ).toMatchObject({
+      tls: "on",
+      tlsCertFile: "/srv/switchboard/tls/cert.pem",
+      tlsKeyFile: "/etc/switchboard/key.pem",
+      trustProxy: ["10.0.0.1", "192.168.0.0/16", "loopback", "fd00::/8"],
+      publicUrl: "https://vpn.example.net:8443",
+    });
+    expect(loadConfig({}, cwd)).toMatchObject({ tls: "auto", trustProxy: undefined, publicUrl: undefined });
   });
 });

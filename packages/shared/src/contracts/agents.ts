@@ -12,6 +12,13 @@ export const EnrollmentTokenSchema = Type.Object(
   {
     token: Type.String({ description: "one-time token for `switchboard-agent enroll --token`" }),
     expiresAt: TimestampSchema,
+    api: Type.String({ description: "the API's address for `enroll --api`: PUBLIC_URL, else where this request went" }),
+    fingerprint256: Nullable(
+      Type.String({
+        description: "SHA-256 of the API's own TLS certificate for `enroll --fingerprint`; null when a proxy does TLS",
+      }),
+    ),
+    command: Type.String({ description: "the whole enroll command to run on the switch" }),
   },
   { $id: "EnrollmentToken" },
 );
@@ -48,6 +55,12 @@ export const AgentStatusSchema = Type.Object(
     /** Network revision the agent last acknowledged (null: never). */
     revisionApplied: Nullable(Type.Integer()),
     lastError: Nullable(Type.String()),
+    /**
+     * What of this switch's desired state cannot be rendered from the stored network (e.g.
+     * "network.backboneSubnet: prefix length must be between /16 and /30"): the agent then gets
+     * no new state at all until it is fixed. Null when everything renders.
+     */
+    renderError: Nullable(Type.String()),
     connectedAt: Nullable(TimestampSchema),
     lastSeenAt: Nullable(TimestampSchema),
     /** Whether an agent credential is in force (enrolled and not revoked). */

@@ -18,8 +18,8 @@ import {
 } from "@switchboard/shared";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Identity } from "../../auth/identity.ts";
-import { SESSION_COOKIE } from "../../auth/identity.ts";
 import type { TypedApp } from "../../http/typed-app.ts";
+import { isSecureRequest, sessionCookieName } from "../../tls/transport.ts";
 import { auditContextOf } from "../audit/request-audit.ts";
 import type { AccountsService, NewLogin } from "./accounts-service.ts";
 
@@ -35,10 +35,10 @@ const errors = {
 const who = (request: FastifyRequest): Identity => request.identity as Identity;
 
 function setSessionCookie(request: FastifyRequest, reply: FastifyReply, login: NewLogin) {
-  reply.setCookie(SESSION_COOKIE, login.cookieValue, {
+  reply.setCookie(sessionCookieName(request), login.cookieValue, {
     httpOnly: true,
     sameSite: "strict",
-    secure: request.protocol === "https",
+    secure: isSecureRequest(request),
     path: "/",
     expires: login.expiresAt,
   });
@@ -143,7 +143,7 @@ export function accountsRoutes(
     },
     async (request, reply) => {
       await accounts.logout(who(request), request.query.everywhere === true, auditContextOf(request));
-      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      reply.clearCookie(sessionCookieName(request), { path: "/", secure: isSecureRequest(request) });
       return reply.status(204).send(null);
     },
   );

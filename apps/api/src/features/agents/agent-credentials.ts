@@ -43,7 +43,11 @@ export function agentActor(identity: Pick<AgentIdentity, "switchId" | "switchNam
 export function agentCredentials(prisma: PrismaClient, onRevoked: (switchId: string) => void = () => undefined) {
   return {
     /** A fresh one-time token for the switch's agent; earlier unused tokens stop working. */
-    async createEnrollment(switchId: string, audit: AuditContext, now = new Date()): Promise<EnrollmentToken> {
+    async createEnrollment(
+      switchId: string,
+      audit: AuditContext,
+      now = new Date(),
+    ): Promise<Pick<EnrollmentToken, "token" | "expiresAt">> {
       const token = `${ENROLLMENT_TOKEN_PREFIX}${newSecret()}`;
       const expiresAt = new Date(now.getTime() + ENROLLMENT_TTL_MS);
       await inTransaction(prisma, async (tx) => {

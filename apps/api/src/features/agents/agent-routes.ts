@@ -7,13 +7,25 @@ import {
   ErrorResponseSchema,
   IdParamsSchema,
 } from "@switchboard/shared";
+import type { FastifyRequest } from "fastify";
 import type { TypedApp } from "../../http/typed-app.ts";
+import { publicBaseUrl } from "../../tls/transport.ts";
 import { auditContextOf } from "../audit/request-audit.ts";
 import type { AgentCredentials } from "./agent-credentials.ts";
 import type { AgentStatusStore } from "./agent-status.ts";
 
 const tags = ["agents"];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+
+/** What the operator runs on the switch; the fingerprint pins the API's own certificate. */
+function enrollCommand(request: FastifyRequest, token: string) {
+  const base = publicBaseUrl(request);
+  // The Host header is the caller's to choose: only a plain host[:port] goes into a command line.
+  const api = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,260}$/.test(base) ? base : "https://<this API's address>";
+  const fingerprint256 = request.server.transport.fingerprint256 ?? null;
+  const pin = fingerprint256 ? ` --fingerprint ${fingerprint256}` : "";
+  return { api, fingerprint256, command: `switchboard-agent enroll --api ${api} --token ${token}${pin}` };
+}
 
 /** Enrollment, credentials and status of the agent on each switch. */
 export function agentRoutes(app: TypedApp, credentials: AgentCredentials, status: AgentStatusStore) {
@@ -28,8 +40,10 @@ export function agentRoutes(app: TypedApp, credentials: AgentCredentials, status
         response: { 201: EnrollmentTokenSchema, ...errors },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await credentials.createEnrollment(request.params.id, auditContextOf(request))),
+    async (request, reply) => {
+      const enrollment = await credentials.createEnrollment(request.params.id, auditContextOf(request));
+      return reply.status(201).send({ ...enrollment, ...enrollCommand(request, enrollment.token) });
+    },
   );
 
   app.post(

@@ -126,9 +126,13 @@ export function SwitchPage() {
       </Group>
       {enrollment && (
         <SecretOnce
-          label="Enrollment token"
-          value={enrollment.token}
-          hint={`On the switch: switchboard-agent enroll --token <token>. Valid until ${formatDateTime(enrollment.expiresAt)}.`}
+          label="Enroll command"
+          value={enrollment.command}
+          hint={`Run it on the switch as root; the token in it works once, until ${formatDateTime(enrollment.expiresAt)}. ${
+            enrollment.fingerprint256
+              ? `--fingerprint pins this API's certificate (SHA-256 ${enrollment.fingerprint256}).`
+              : "The API has no certificate of its own here (TLS is done in front of it): no pin needed for a trusted one."
+          }`}
         />
       )}
       <AgentCard switchId={sw.id} />
