@@ -78,7 +78,6 @@ async function start() {
     : `embedded database in ${config.dataDir}`;
   // Plain lines for people; the JSON log lines are for machines.
   const url = config.publicUrl ? `${config.publicUrl}/` : listenUrl(config.host, port, tls !== undefined);
-  process.stdout.write(`Switchboard is up: ${url} (${database})\n`);
   if (tls) {
     const made = tls.source === "created" ? "created a self-signed certificate" : "certificate";
     process.stdout.write(
@@ -90,6 +89,8 @@ async function start() {
       "TLS: off (plain HTTP): put a TLS proxy in front and set PUBLIC_URL to its https:// address\n",
     );
   }
+  // After the TLS line: whoever waits for "is up" finds the fingerprint already printed.
+  process.stdout.write(`Switchboard is up: ${url} (${database})\n`);
   if (setupToken) {
     process.stdout.write(
       `No administrator yet: open ${url}setup#token=${setupToken} to create one (the link works once)\n`,
