@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Network" ADD COLUMN     "backboneTlsCryptKeySealed" BYTEA;
+
