@@ -89,8 +89,7 @@ describeEachDatabase("console sessions, CSRF, throttling and tokens", (kind: Dat
   it("throttles failed sign-ins per account with a clear 'try again in N s'", async () => {
     await addUser("victim", "viewer");
     for (let i = 0; i < 5; i++) expect((await login("victim", "wrong password!", `10.9.0.${i}`)).statusCode).toBe(401);
-    const blocked = await login("victim", "wrong password!", "10.9.0.99");
-    expect(blocked.statusCode).toBe(401);
+    // Five guesses are free; then an address that never signed in to the account waits, even with the right password.
     const evenRight = await login("victim", PASSWORD, "10.9.0.100");
     expect(evenRight.statusCode).toBe(429);
     expect(evenRight.json().message).toMatch(/^too many failed sign-ins: try again in \d+ s$/);

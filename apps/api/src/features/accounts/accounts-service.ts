@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound } from "../../http/errors.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
-import { loginThrottle } from "./login-throttle.ts";
+import { ANONYMOUS_AUDIT_ROWS, loginThrottle, WINDOW_MS } from "./login-throttle.ts";
 
 const DAY_MS = 86_400_000;
 /** argon2id, algorithm 2 in @node-rs/argon2; its defaults follow OWASP's minimums (19 MiB, t=2). */
@@ -116,23 +116,37 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
     },
 
     async login(input: Login, audit: AuditContext, origin: { sourceAddress?: string; userAgent?: string }) {
-      const address = origin.sourceAddress ?? "unknown";
-      await throttle.check(input.username, address);
+      const attempt = await throttle.attempt(input.username, origin.sourceAddress, "sign-in");
       const user = await prisma.user.findUnique({ where: { username: input.username } });
       // An unknown user costs a hash check too, so timing does not tell which usernames exist.
       const ok = await verify(user?.passwordHash ?? (await DUMMY_HASH), input.password);
       if (!user || !ok || user.disabledAt) {
-        await throttle.fail(input.username, address);
-        await inTransaction(prisma, (tx) =>
-          recordAudit(tx, audit, {
-            action: "session.login-failed",
-            targetType: "user",
-            summary: { username: input.username.slice(0, 64) },
-          }),
-        );
+        // Failures on real accounts are bounded by the throttle; made-up names are not, so their rows are capped.
+        const verdict = user ? "record" : await throttle.anonymousAudit();
+        if (verdict !== "skip") {
+          await inTransaction(prisma, (tx) =>
+            recordAudit(
+              tx,
+              audit,
+              verdict === "record"
+                ? {
+                    action: "session.login-failed",
+                    targetType: "user",
+                    summary: { username: input.username.slice(0, 64) },
+                  }
+                : {
+                    action: "session.login-failed-suppressed",
+                    targetType: "user",
+                    summary: {
+                      reason: `more than ${ANONYMOUS_AUDIT_ROWS} failed sign-ins with unknown user names within ${WINDOW_MS / 60_000} minutes: the rest of them are not recorded`,
+                    },
+                  },
+            ),
+          );
+        }
         throw new HttpError(401, "wrong username or password");
       }
-      await throttle.succeed(input.username);
+      await throttle.succeed(attempt);
       const login = await startSession(user, origin);
       await inTransaction(prisma, (tx) =>
         recordAudit(
@@ -251,7 +265,15 @@ export function accountsService(prisma: PrismaClient, sessions: SessionSettings,
     async changeOwnPassword(identity: Identity, current: string, next: string, audit: AuditContext) {
       if (identity.kind !== "user") throw new HttpError(400, "API tokens have no password");
       const user = await prisma.user.findUniqueOrThrow({ where: { id: identity.id } });
-      if (!(await verify(user.passwordHash, current))) throw new HttpError(400, "body.currentPassword is wrong");
+      // A stolen session must not become a way to guess the password: same pair counter as sign-in.
+      const attempt = await throttle.attempt(user.username, audit.sourceAddress, "password");
+      if (!(await verify(user.passwordHash, current))) {
+        await inTransaction(prisma, (tx) =>
+          recordAudit(tx, audit, { action: "user.password-failed", targetType: "user", targetId: user.id }),
+        );
+        throw new HttpError(400, "body.currentPassword is wrong");
+      }
+      await throttle.succeed(attempt);
       const passwordHash = await hash(next, { algorithm: ARGON2ID });
       await inTransaction(prisma, async (tx) => {
         await tx.user.update({ where: { id: user.id }, data: { passwordHash } });

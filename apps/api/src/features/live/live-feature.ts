@@ -6,8 +6,11 @@ import { changedMessages } from "./audit-changes.ts";
 import type { LiveBus } from "./live-bus.ts";
 import { DEFAULT_LIVE, type LiveSettings, liveSocketRoute } from "./live-socket.ts";
 
-/** Account changes that may end sessions or tokens: the consoles behind them are checked at once, not at the next timer. */
-const ENDS_ACCESS = /^(session\.logout|user\.(update|delete|password)|token\.revoke)/;
+/**
+ * Account changes that may end sessions or tokens: the consoles behind them are checked at once, not at the next
+ * timer. Whole names: a failed password change (user.password-failed) ends nothing.
+ */
+const ENDS_ACCESS = /^(session\.logout(-everywhere)?|user\.(update|delete|password)|token\.revoke)$/;
 
 /**
  * The composition root of the console's live feed: the websocket, and the committed changes it
