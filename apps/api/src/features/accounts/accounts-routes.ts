@@ -154,9 +154,10 @@ export function accountsRoutes(
       config: { access: "self" },
       schema: {
         tags: ["accounts"],
-        summary: "Change your own password; your other sessions end",
+        summary:
+          "Change your own password; your other sessions end (wrong current passwords are throttled and audited)",
         body: PasswordChangeSchema,
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...errors, 429: ErrorResponseSchema },
       },
     },
     async (request, reply) => {
