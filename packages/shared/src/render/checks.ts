@@ -80,25 +80,31 @@ export function checkNetwork(network: RenderNetwork, field = "network"): Checked
   if (typeof network.name !== "string" || network.name.length === 0) {
     throw new RenderError(`${field}.name`, "must be a non-empty string");
   }
-  const data = v.cidr(`${field}.dataSubnet`, network.dataSubnet, 16, 29);
-  const backbone = v.cidr(`${field}.backboneSubnet`, network.backboneSubnet, 16, 30);
+  const data = v.routableCidr(`${field}.dataSubnet`, network.dataSubnet, 16, 29);
+  const backbone = v.routableCidr(`${field}.backboneSubnet`, network.backboneSubnet, 16, 30);
   if (cidrsOverlap(data, backbone)) {
     throw new RenderError(`${field}.backboneSubnet`, "must not overlap the data subnet");
   }
   if (network.proto !== "udp" && network.proto !== "tcp") throw new RenderError(`${field}.proto`, "must be udp or tcp");
   const port = v.port(`${field}.port`, network.port);
   const keepaliveInterval = v.integer(`${field}.keepaliveInterval`, network.keepaliveInterval, 1, 3600);
+  const keepaliveTimeout = v.integer(`${field}.keepaliveTimeout`, network.keepaliveTimeout, 2, 86400);
   // OpenVPN refuses a restart timeout below twice the ping interval.
-  const keepaliveTimeout = v.integer(
-    `${field}.keepaliveTimeout`,
-    network.keepaliveTimeout,
-    2 * keepaliveInterval,
-    86400,
-  );
+  if (keepaliveTimeout < 2 * keepaliveInterval) {
+    throw new RenderError(`${field}.keepaliveTimeout`, "must be at least twice keepaliveInterval");
+  }
   const ciphers = v.cipherList(`${field}.dataCiphers`, network.dataCiphers).join(":");
-  const pushRoutes = v.list(`${field}.pushRoutes`, network.pushRoutes, pushedRoute);
+  const pushRoutes = v.list(`${field}.pushRoutes`, network.pushRoutes, (f, item) => {
+    const route = v.routableCidr(f, item, 1, 32);
+    // The data subnet is on every host's tun already, and the backbone is the switches' own.
+    if (cidrsOverlap(route, data)) throw new RenderError(f, `must not overlap the data subnet ${formatCidr(data)}`);
+    if (cidrsOverlap(route, backbone)) {
+      throw new RenderError(f, `must not overlap the backbone subnet ${formatCidr(backbone)}`);
+    }
+    return route;
+  });
   noRepeats(`${field}.pushRoutes`, pushRoutes);
-  const dnsServers = v.list(`${field}.dnsServers`, network.dnsServers, (f, item) => formatIpv4(v.ipv4(f, item)));
+  const dnsServers = v.list(`${field}.dnsServers`, network.dnsServers, (f, item) => formatIpv4(v.unicastIpv4(f, item)));
   const domain: unknown = network.dnsDomain;
   const dnsDomain = domain === undefined || domain === null ? undefined : v.dnsDomain(`${field}.dnsDomain`, domain);
   const base: unknown = network.backbonePortBase;
@@ -157,6 +163,24 @@ export function checkSwitch(net: CheckedNetwork, sw: RenderSwitch, field = "swit
   return { id, name: sw.name, endpointHost, endpointPort, data, pool, backbone, backboneOffset, enabled };
 }
 
+/**
+ * The port on which every other switch listens for its link to `sw` (naming.ts): the backbone
+ * port base plus `sw`'s offset in the backbone subnet. The offset grows with the address, so a
+ * high network port and a high backbone address can pass 65535.
+ */
+export function backboneListenPort(net: CheckedNetwork, sw: CheckedSwitch, field: string): number {
+  const port = net.backbonePortBase + sw.backboneOffset;
+  if (port > 65535) {
+    throw new RenderError(
+      field,
+      `gives backbone port ${port} (port ${net.backbonePortBase} + backbone offset ${sw.backboneOffset}), past 65535`,
+    );
+  }
+  if (port === net.port)
+    throw new RenderError(field, `gives backbone port ${port}, which would collide with the network port`);
+  return port;
+}
+
 function inPool(pool: CheckedSwitch["pool"], address: number): boolean {
   return pool !== null && address >= pool.start && address <= pool.end;
 }
@@ -169,6 +193,8 @@ export function checkSwitchSet(
 ): CheckedSwitch[] {
   const checked = v.list(field, switches, (f, item) => checkSwitch(net, item as RenderSwitch, f));
   checked.forEach((sw, i) => {
+    // Every switch, linked or not: enabling one later must not make the network unrenderable.
+    backboneListenPort(net, sw, `${field}[${i}].backboneAddress`);
     for (let j = 0; j < i; j++) {
       const other = checked[j] as CheckedSwitch;
       const at = `${field}[${i}]`;

@@ -1,4 +1,4 @@
-import { type CheckedNetwork, type CheckedSwitch, checkNetwork, checkSwitch } from "./checks.ts";
+import { backboneListenPort, type CheckedNetwork, type CheckedSwitch, checkNetwork, checkSwitch } from "./checks.ts";
 import { RenderError } from "./errors.ts";
 import type { RenderHost, RenderNetwork, RenderSwitch } from "./model.ts";
 import * as v from "./validate.ts";
@@ -58,6 +58,17 @@ export function backboneCommonName(sw: Pick<RenderSwitch, "id">): string {
   return `backbone.${v.switchId("switch.id", sw.id)}`;
 }
 
+/** Start of every data server certificate's CN; host profiles accept no other server (profile.ts). */
+export const SERVER_NAME_PREFIX = "server.";
+
+/**
+ * CN of a switch's data server certificate. Host CNs may look alike, but a host certificate
+ * lacks serverAuth; backbone certificates have it, and the prefix keeps them out.
+ */
+export function serverCommonName(sw: Pick<RenderSwitch, "id">): string {
+  return `${SERVER_NAME_PREFIX}${v.switchId("switch.id", sw.id)}`;
+}
+
 /** OpenVPN looks the client-config file up by the CN; CNs are validated to be safe file names. */
 export function ccdFileName(host: Pick<RenderHost, "commonName">): string {
   return v.commonName("host.commonName", host.commonName);
@@ -73,14 +84,7 @@ export function checkedLinkPort(net: CheckedNetwork, local: CheckedSwitch, peer:
   if (local.id === peer.id || local.backbone === peer.backbone) {
     throw new RenderError(`${field}.backboneAddress`, "a link needs two different switches");
   }
-  const port = net.backbonePortBase + peer.backboneOffset;
-  if (port > 65535) {
-    throw new RenderError(`${field}.backboneAddress`, "backbonePortBase plus the backbone offset exceeds port 65535");
-  }
-  if (port === net.port) {
-    throw new RenderError(`${field}.backboneAddress`, "the backbone port would collide with the network port");
-  }
-  return port;
+  return backboneListenPort(net, peer, `${field}.backboneAddress`);
 }
 
 /** The end with the lower backbone address is the TLS (and, over TCP, the connection) server. */

@@ -1,6 +1,7 @@
 import { Address6 } from "ip-address";
 import { type Ipv4Cidr, isNetworkCidr, parseCidr } from "../net/cidr.ts";
 import { parseIpv4 } from "../net/ipv4.ts";
+import { specialUseOf, specialUseOverlap } from "../net/special-use.ts";
 import { RenderError } from "./errors.ts";
 
 /**
@@ -63,21 +64,64 @@ export function cidr(field: string, value: unknown, minPrefix = 0, maxPrefix = 3
   return parsed;
 }
 
-/** A `remote` target: a DNS host name, an IPv4 address or an IPv6 literal. */
+/**
+ * A prefix that may be routed (pushed to hosts, programmed on switches) or used as a VPN subnet:
+ * a CIDR that does not overlap loopback, link-local, multicast and the other special-use ranges.
+ */
+export function routableCidr(field: string, value: unknown, minPrefix = 0, maxPrefix = 32): Ipv4Cidr {
+  const parsed = cidr(field, value, minPrefix, maxPrefix);
+  const special = specialUseOverlap(parsed);
+  if (special) throw new RenderError(field, `must not overlap ${special.name}`);
+  return parsed;
+}
+
+/** An address hosts send traffic to (a DNS server): not loopback, link-local, multicast... */
+export function unicastIpv4(field: string, value: unknown): number {
+  const address = ipv4(field, value);
+  const special = specialUseOf(address);
+  if (special) throw new RenderError(field, `must not lie in ${special.name}`);
+  return address;
+}
+
+/** Loopback and link-local stay allowed for a `remote`: a switch on the same machine or link (a lab). */
+const REACHABLE_SPECIAL_USE: readonly string[] = ["loopback", "link-local"];
+
+/**
+ * A `remote` target: a DNS host name, an IPv4 address or an IPv6 literal. A name's last label is
+ * never all digits, so "300.1.1.1", "1.2.3" and "0x0a.100.100.5" (read as addresses by resolvers
+ * or refused by them) are neither names nor addresses.
+ */
 export function remoteHost(field: string, value: unknown): string {
   const text = requireString(field, value);
   if (/^[0-9A-Fa-f:.]+$/.test(text) && text.includes(":") && Address6.isValid(text)) return text;
-  if (parseIpv4(text) !== undefined) return text;
-  if (text.length <= 253 && HOST_NAME_PATTERN.test(text) && !/^[0-9]+$/.test(text.slice(text.lastIndexOf(".") + 1))) {
+  const address = parseIpv4(text);
+  if (address !== undefined) {
+    const special = specialUseOf(address);
+    if (special && !REACHABLE_SPECIAL_USE.includes(special.kind)) {
+      throw new RenderError(field, `must be an address clients can connect to, not one in ${special.name}`);
+    }
     return text;
+  }
+  if (text.length <= 253 && HOST_NAME_PATTERN.test(text)) {
+    if (!hasNumericLastLabel(text)) return text;
+    throw new RenderError(field, "must be a host name or an IP address: a name's last label is never all digits");
   }
   throw new RenderError(field, "must be a host name (letters, digits, '-', dot-separated labels) or an IP address");
 }
 
+/** "10.0.0.300", "vpn.123": what resolvers may read as an address; no top-level domain is numeric. */
+function hasNumericLastLabel(name: string): boolean {
+  return /^[0-9]+$/.test(name.slice(name.lastIndexOf(".") + 1));
+}
+
+/** A domain pushed to hosts; like a host name, its last label is never all digits (no address). */
 export function dnsDomain(field: string, value: unknown): string {
   const text = requireString(field, value);
-  if (text.length > 253 || !HOST_NAME_PATTERN.test(text) || /^[0-9]+$/.test(text.slice(text.lastIndexOf(".") + 1))) {
+  if (text.length > 253 || !HOST_NAME_PATTERN.test(text)) {
     throw new RenderError(field, "must be a DNS domain (letters, digits, '-', dot-separated labels)");
+  }
+  if (hasNumericLastLabel(text)) {
+    throw new RenderError(field, "must be a DNS domain, not an address: its last label must not be all digits");
   }
   return text;
 }
