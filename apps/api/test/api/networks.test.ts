@@ -46,7 +46,7 @@ describeEachDatabase("networks API", (kind: DatabaseKind) => {
     [{ dataSubnet: "10.62.0.5/24" }, "body.dataSubnet must start at its network address (10.62.0.0/24), not 10.62.0.5"],
     [
       { dataSubnet: "10.63.0.0/24", backboneSubnet: "10.63.0.128/25" },
-      "body.backboneSubnet overlaps the data subnet 10.63.0.0/24",
+      "body.backboneSubnet must not overlap the data subnet 10.63.0.0/24",
     ],
     [{ keepaliveInterval: 10, keepaliveTimeout: 15 }, "body.keepaliveTimeout must be at least twice keepaliveInterval"],
     [{ dataCiphers: ["BF-CBC"] }, "body.dataCiphers.0"],

@@ -70,11 +70,6 @@ function noRepeats(field: string, cidrs: readonly Ipv4Cidr[]): void {
   });
 }
 
-/** A pushed route: /0 would replace the host's default route without an exception for the switch. */
-function pushedRoute(field: string, value: unknown): Ipv4Cidr {
-  return v.cidr(field, value, 1, 32);
-}
-
 export function checkNetwork(network: RenderNetwork, field = "network"): CheckedNetwork {
   if (typeof network !== "object" || network === null) throw new RenderError(field, "must be an object");
   if (typeof network.name !== "string" || network.name.length === 0) {
@@ -83,7 +78,7 @@ export function checkNetwork(network: RenderNetwork, field = "network"): Checked
   const data = v.routableCidr(`${field}.dataSubnet`, network.dataSubnet, 16, 29);
   const backbone = v.routableCidr(`${field}.backboneSubnet`, network.backboneSubnet, 16, 30);
   if (cidrsOverlap(data, backbone)) {
-    throw new RenderError(`${field}.backboneSubnet`, "must not overlap the data subnet");
+    throw new RenderError(`${field}.backboneSubnet`, `must not overlap the data subnet ${formatCidr(data)}`);
   }
   if (network.proto !== "udp" && network.proto !== "tcp") throw new RenderError(`${field}.proto`, "must be udp or tcp");
   const port = v.port(`${field}.port`, network.port);
@@ -230,7 +225,8 @@ export function checkHost(
       throw new RenderError(`${field}.address`, `must lie outside the dynamic pool of switch ${sw.id}`);
     }
   }
-  const subnets = v.list(`${field}.subnets`, host.subnets, (f, item) => v.cidr(f, item, 1, 32));
+  // Routed on every switch: a special-use range there captures the switch's own traffic.
+  const subnets = v.list(`${field}.subnets`, host.subnets, (f, item) => v.routableCidr(f, item, 1, 32));
   subnets.forEach((subnet, i) => {
     const at = `${field}.subnets[${i}]`;
     if (cidrsOverlap(subnet, net.data)) throw new RenderError(at, "must not overlap the data subnet");
@@ -239,7 +235,16 @@ export function checkHost(
       if (cidrsOverlap(subnet, other)) throw new RenderError(at, `must not overlap ${field}.subnets[${j}]`);
     });
   });
-  const pushRoutes = v.list(`${field}.pushRoutes`, host.pushRoutes, pushedRoute);
+  // The same rules as the network's pushed routes: the host's ccd adds its own to those.
+  const pushRoutes = v.list(`${field}.pushRoutes`, host.pushRoutes, (f, item) => {
+    // /0 would replace the host's default route without an exception for the switch.
+    const route = v.routableCidr(f, item, 1, 32);
+    if (cidrsOverlap(route, net.data)) throw new RenderError(f, `must not overlap the data subnet ${formatCidr(net.data)}`);
+    if (cidrsOverlap(route, net.backbone)) {
+      throw new RenderError(f, `must not overlap the backbone subnet ${formatCidr(net.backbone)}`);
+    }
+    return route;
+  });
   noRepeats(`${field}.pushRoutes`, pushRoutes);
   pushRoutes.forEach((route, i) => {
     if (subnets.some((subnet) => cidrWithin(route, subnet))) {

@@ -1,6 +1,6 @@
 import { Address6 } from "ip-address";
-import { type Ipv4Cidr, isNetworkCidr, parseCidr } from "../net/cidr.ts";
-import { parseIpv4 } from "../net/ipv4.ts";
+import { formatCidr, type Ipv4Cidr, isNetworkCidr, networkAddress, parseCidr } from "../net/cidr.ts";
+import { formatIpv4, parseIpv4 } from "../net/ipv4.ts";
 import { specialUseOf, specialUseOverlap } from "../net/special-use.ts";
 import { RenderError } from "./errors.ts";
 
@@ -57,9 +57,15 @@ export function ipv4(field: string, value: unknown): number {
 export function cidr(field: string, value: unknown, minPrefix = 0, maxPrefix = 32): Ipv4Cidr {
   const parsed = parseCidr(requireString(field, value));
   if (parsed === undefined) throw new RenderError(field, "must be an IPv4 CIDR such as 10.0.0.0/24");
-  if (!isNetworkCidr(parsed)) throw new RenderError(field, "must be a network address: host bits must be zero");
+  if (!isNetworkCidr(parsed)) {
+    const network = formatCidr({ address: networkAddress(parsed), prefix: parsed.prefix });
+    throw new RenderError(field, `must start at its network address (${network}), not ${formatIpv4(parsed.address)}`);
+  }
   if (parsed.prefix < minPrefix || parsed.prefix > maxPrefix) {
-    throw new RenderError(field, `prefix length must be between /${minPrefix} and /${maxPrefix}`);
+    throw new RenderError(
+      field,
+      `must have a prefix length from /${minPrefix} to /${maxPrefix} (got /${parsed.prefix})`,
+    );
   }
   return parsed;
 }

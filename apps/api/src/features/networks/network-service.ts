@@ -1,12 +1,14 @@
 import type { Network, NetworkCreate, NetworkUpdate } from "@switchboard/shared";
-import { overlaps } from "@switchboard/shared";
+import { checkNetwork, checkSwitchSet, overlaps } from "@switchboard/shared";
 import { inTransaction, lockNetwork, lockNetworkSubnets, type Tx } from "../../db/transactions.ts";
 import type { Network as NetworkRow, PrismaClient } from "../../generated/prisma/client.ts";
-import { badRequest, conflict, notFound } from "../../http/errors.ts";
+import { conflict, notFound } from "../../http/errors.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
+import { renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
-import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
+import { changeRule, renderRule } from "../render-rules.ts";
+import { requireSubnet } from "../subnet-rules.ts";
 
 export function toNetwork(row: NetworkRow): Network {
   return {
@@ -29,29 +31,21 @@ export function toNetwork(row: NetworkRow): Network {
   };
 }
 
-type NetworkShape = Pick<
-  NetworkRow,
-  "dataSubnet" | "backboneSubnet" | "keepaliveInterval" | "keepaliveTimeout" | "pushRoutes"
->;
+type NetworkShape = Pick<NetworkRow, "dataSubnet" | "backboneSubnet">;
 
-/** Rules that span fields: subnet sizes, no overlap between them, a keepalive OpenVPN accepts. */
-function checkShape(network: NetworkShape) {
-  const data = requireSubnet("body.dataSubnet", network.dataSubnet, { min: 16, max: 29 });
-  const backbone = requireSubnet("body.backboneSubnet", network.backboneSubnet, { min: 8, max: 30 });
-  if (overlaps(data, backbone)) throw badRequest("body.backboneSubnet", `overlaps the data subnet ${data.cidr}`);
-  if (network.keepaliveTimeout < 2 * network.keepaliveInterval) {
-    throw badRequest("body.keepaliveTimeout", "must be at least twice keepaliveInterval");
-  }
-  requireRoutes("body.pushRoutes", network.pushRoutes, [
-    { subnet: data, what: "data subnet" },
-    { subnet: backbone, what: "backbone subnet" },
-  ]);
-  return { data, backbone };
+/**
+ * A network row as it would be stored, checked by the renderers' own rules (subnet sizes and
+ * ranges, pushed routes, resolvers, domain, keepalive): what passes here renders. `changed`
+ * lists the fields the request sets; a rule broken by another (stored) field is a 409.
+ */
+function checkRenders(row: NetworkRow, changed?: readonly string[]) {
+  const check = () => checkNetwork(renderNetwork(row), "body");
+  return changed === undefined ? renderRule(check) : changeRule(check, changed, "network");
 }
-
 /** Two networks may not share address space: a machine running switches of both could not route. */
 async function checkNoOverlap(tx: Tx, network: NetworkShape, exceptId?: string) {
-  const { data, backbone } = checkShape(network);
+  const data = requireSubnet("body.dataSubnet", network.dataSubnet);
+  const backbone = requireSubnet("body.backboneSubnet", network.backboneSubnet);
   const others = await tx.network.findMany({
     where: exceptId ? { id: { not: exceptId } } : {},
     select: { name: true, dataSubnet: true, backboneSubnet: true },
@@ -67,6 +61,24 @@ async function checkNoOverlap(tx: Tx, network: NetworkShape, exceptId?: string) 
       }
     }
   }
+}
+
+/**
+ * Every switch's backbone port is the network port plus its backbone offset (naming.ts), so a
+ * new port must leave each one within 65535: the renderers' own switch-set rules decide.
+ */
+async function checkBackbonePorts(tx: Tx, network: ReturnType<typeof checkNetwork>, row: NetworkRow) {
+  const switches = await tx.switch.findMany({ where: { networkId: row.id }, orderBy: { name: "asc" } });
+  renderRule(
+    () => checkSwitchSet(network, switches.map(renderSwitch), "switches"),
+    (field, rule) => {
+      const sw = switches[Number(/^switches\.(\d+)/.exec(field)?.[1])];
+      const what = sw ? `switch ${sw.name}` : field;
+      return field.endsWith(".backboneAddress")
+        ? conflict("body.port", `conflicts with ${what}: its backbone address ${rule}`)
+        : conflict(field.replace(/^switches\.\d+/, what), rule);
+    },
+  );
 }
 
 export function networkService(prisma: PrismaClient, authority: CertificateAuthority) {
@@ -87,17 +99,13 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
     },
 
     async create(input: NetworkCreate, audit: AuditContext): Promise<Network> {
-      const candidate = {
-        keepaliveInterval: 2,
-        keepaliveTimeout: 10,
-        pushRoutes: [],
-        ...input,
-      };
       return inTransaction(prisma, async (tx) => {
         await lockNetworkSubnets(tx);
         await requireUniqueName(tx, input.name);
-        await checkNoOverlap(tx, candidate);
+        // Checked as stored, with the schema's defaults in place; a refusal rolls the row back.
         const row = await tx.network.create({ data: input });
+        checkRenders(row);
+        await checkNoOverlap(tx, row, row.id);
         const created = toNetwork(await authority.createForNetwork(tx, row));
         await recordAudit(tx, audit, {
           action: "network.create",
@@ -113,25 +121,27 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
       return inTransaction(prisma, async (tx) => {
         await lockNetworkSubnets(tx);
         const current = await lockNetwork(tx, id);
-        const next = { ...current, ...patch };
         if (patch.name !== undefined) await requireUniqueName(tx, patch.name, id);
-        const readdressing =
-          (patch.dataSubnet !== undefined && patch.dataSubnet !== current.dataSubnet) ||
-          (patch.backboneSubnet !== undefined && patch.backboneSubnet !== current.backboneSubnet);
-        if (readdressing) {
+        const readdressed = (["dataSubnet", "backboneSubnet"] as const).find(
+          (key) => patch[key] !== undefined && patch[key] !== current[key],
+        );
+        if (readdressed) {
           const [switches, hosts] = await Promise.all([
             tx.switch.count({ where: { networkId: id } }),
             tx.host.count({ where: { networkId: id } }),
           ]);
           if (switches + hosts > 0) {
-            const field = patch.dataSubnet !== current.dataSubnet ? "body.dataSubnet" : "body.backboneSubnet";
-            throw conflict(field, `cannot change while the network has ${switches} switches and ${hosts} hosts`);
+            throw conflict(
+              `body.${readdressed}`,
+              `cannot change while the network has ${switches} switches and ${hosts} hosts`,
+            );
           }
         }
-        await checkNoOverlap(tx, next, id);
-        const updated = toNetwork(
-          await tx.network.update({ where: { id }, data: { ...patch, revision: { increment: 1 } } }),
-        );
+        const row = await tx.network.update({ where: { id }, data: { ...patch, revision: { increment: 1 } } });
+        const checked = checkRenders(row, Object.keys(patch));
+        if (patch.port !== undefined && patch.port !== current.port) await checkBackbonePorts(tx, checked, row);
+        await checkNoOverlap(tx, row, id);
+        const updated = toNetwork(row);
         await recordAudit(tx, audit, {
           action: "network.update",
           targetType: "network",

@@ -1,6 +1,7 @@
 import {
   backboneCommonName,
   contains,
+  fieldRules,
   intToIp,
   ipToInt,
   type Switch,
@@ -14,7 +15,9 @@ import { networkAddresses } from "../address-plan-loader.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
+import { renderRule } from "../render-rules.ts";
 import { requireSubnet } from "../subnet-rules.ts";
+import { checkSetRenders } from "./switch-set-check.ts";
 
 export function toSwitch(row: SwitchRow): Switch {
   return {
@@ -121,6 +124,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
     },
 
     async create(input: SwitchCreate, audit: AuditContext): Promise<Switch> {
+      renderRule(() => fieldRules.remoteHost("body.endpointHost", input.endpointHost));
       return inTransaction(prisma, async (tx) => {
         const network = await lockNetwork(tx, input.networkId).catch((error) => {
           throw error instanceof Error && error.message.includes("does not exist")
@@ -139,6 +143,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
             ...placement,
           },
         });
+        await checkSetRenders(tx, network, row, { given: Object.keys(input), creating: true });
         // The server certificate for the data server, the backbone one for links to other switches.
         await authority.issue(tx, {
           networkId: network.id,
@@ -164,6 +169,9 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
     },
 
     async update(id: string, patch: SwitchUpdate, audit: AuditContext): Promise<Switch> {
+      if (patch.endpointHost !== undefined) {
+        renderRule(() => fieldRules.remoteHost("body.endpointHost", patch.endpointHost));
+      }
       const existing = await prisma.switch.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("switch", id);
       return inTransaction(prisma, async (tx) => {
@@ -183,6 +191,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
         );
         const { pool: _pool, ...fields } = patch;
         const row = await tx.switch.update({ where: { id }, data: { ...fields, ...placement } });
+        await checkSetRenders(tx, network, row, { given: Object.keys(patch), creating: false });
         await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
         await recordAudit(tx, audit, {
           action: "switch.update",
