@@ -9,6 +9,12 @@ export interface PkiSettings {
   leafKeyType: KeyType;
   caValidityDays: number;
   leafValidityDays: number;
+  /**
+   * The most days a caller may ask for (body.validityDays on issue and renew): a long-lived
+   * certificate outlives the people and machines that should lose access, and no CRL reaches a
+   * copy of a profile that sits somewhere unused.
+   */
+  maxValidityDays: number;
   /** OpenVPN refuses every client once the CRL passes nextUpdate: it is republished well before. */
   crlValidityDays: number;
 }
@@ -18,6 +24,7 @@ export const DEFAULT_PKI = {
   leafKeyType: "rsa-2048",
   caValidityDays: 3650,
   leafValidityDays: 825,
+  maxValidityDays: 825,
   crlValidityDays: 30,
 } as const satisfies Omit<PkiSettings, "masterKey">;
 
