@@ -63,6 +63,11 @@ describeEachDatabase("audit log", (kind: DatabaseKind) => {
         call: () => api.patch(`/api/switches/${ids.switch}`, { enabled: false }),
       },
       {
+        route: "POST /api/switches/:id/certificates/reissue",
+        action: "switch.certificates.reissue",
+        call: () => api.post(`/api/switches/${ids.switch}/certificates/reissue`, {}),
+      },
+      {
         route: "POST /api/hosts",
         action: "host.create",
         call: async () => {

@@ -79,11 +79,35 @@ const CsrSchema = Type.String({
 export const IssueBodySchema = Type.Object(
   {
     csr: Type.Optional(CsrSchema),
-    validityDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    validityDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3650,
+        description: "at most the server's cap (CERT_MAX_VALIDITY_DAYS, default 825); more is a 400",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type IssueBody = Static<typeof IssueBodySchema>;
+
+/**
+ * Re-issue a switch's server and backbone certificates with new keys (its key was lost or
+ * compromised): the ones in force are revoked for `reason`, the CRL is republished and the
+ * switch's agent receives the new files.
+ */
+export const SwitchReissueBodySchema = Type.Object(
+  { reason: Type.Optional(RevocationReasonSchema) },
+  { additionalProperties: false },
+);
+export type SwitchReissueBody = Static<typeof SwitchReissueBodySchema>;
+
+export const SwitchCertificatesSchema = Type.Object({
+  // One array rather than two fields: the Certificate schema has an $id, which may appear once.
+  issued: Type.Array(CertificateSchema, { description: "the switch's new server and backbone certificates" }),
+  revokedSerials: Type.Array(Type.String(), { description: "the certificates this replaced, now in the CRL" }),
+});
+export type SwitchCertificates = Static<typeof SwitchCertificatesSchema>;
 
 export const ProfileQuerySchema = Type.Object(
   {

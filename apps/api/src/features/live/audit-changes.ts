@@ -17,6 +17,7 @@ const RESOURCES: Readonly<Record<string, readonly LiveResource[]>> = {
   "switch.create": ["switches", "certificates"],
   "switch.update": ["switches"],
   "switch.delete": ["switches", "certificates"],
+  "switch.certificates.reissue": ["certificates"],
   // Enrollment and credentials show in the switch's agent status.
   "agent.enrollment.create": ["switches"],
   "agent.enroll": ["switches"],

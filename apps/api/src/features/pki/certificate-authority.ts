@@ -1,7 +1,7 @@
 import type { Tx } from "../../db/transactions.ts";
 import type { Certificate, CertificateKind, Network } from "../../generated/prisma/client.ts";
 import { HttpError } from "../../http/error-handler.ts";
-import { conflict, notFound } from "../../http/errors.ts";
+import { badRequest, conflict, notFound } from "../../http/errors.ts";
 import {
   buildCrl,
   createCa,
@@ -39,8 +39,12 @@ export interface IssueRequest {
   commonName: string;
   hostId?: string;
   switchId?: string;
-  /** The holder's own CSR; without it a key pair is generated here and sealed. */
+  /**
+   * The holder's own CSR; without it a key pair is generated here and sealed. Clients only: the
+   * API must hold a switch's keys to deliver them to its agent.
+   */
   csrPem?: string;
+  /** What the caller asked for (body.validityDays), at most the settings' cap; absent: the default. */
   validityDays?: number;
 }
 
@@ -140,6 +144,18 @@ export function certificateAuthority(settings: PkiSettings) {
      * kind) is revoked as superseded in the same transaction.
      */
     async issue(tx: Tx, request: IssueRequest): Promise<Certificate> {
+      if (request.csrPem !== undefined && request.kind !== "client") {
+        throw badRequest(
+          "body.csr",
+          `is not accepted for a ${request.kind} certificate: the API generates and keeps switch keys, which it delivers to the switch's agent`,
+        );
+      }
+      if (request.validityDays !== undefined && request.validityDays > settings.maxValidityDays) {
+        throw badRequest(
+          "body.validityDays",
+          `must be at most ${settings.maxValidityDays} days (the server's cap, CERT_MAX_VALIDITY_DAYS)`,
+        );
+      }
       const ca = await currentCa(tx, request.networkId);
       const options = {
         caCertPem: ca.certPem,
@@ -169,6 +185,37 @@ export function certificateAuthority(settings: PkiSettings) {
       const row = await storeIssued(tx, request, issued);
       if (previous.length > 0) await regenerateCrl(tx, request.networkId);
       return row;
+    },
+
+    /**
+     * New keys and certificates for a switch (server and backbone, same names): the ones in
+     * force are revoked for `reason`. Also the way back for a switch left with none in force
+     * (revoked), which gets no desired state until then.
+     */
+    async reissueSwitch(tx: Tx, sw: { id: string; networkId: string }, reason: RevocationReason) {
+      const history = await tx.certificate.findMany({
+        where: { switchId: sw.id, kind: { in: ["server", "backbone"] } },
+        orderBy: { createdAt: "desc" },
+      });
+      const nameOf = (kind: "server" | "backbone") => {
+        const commonName = history.find((c) => c.kind === kind)?.commonName;
+        if (!commonName) throw conflict("switch", `${sw.id} has never had a ${kind} certificate to re-issue`);
+        return commonName;
+      };
+      const names = { server: nameOf("server"), backbone: nameOf("backbone") };
+      // Revoked first, with the admin's reason: issue() would otherwise record them as superseded.
+      const revoked = history.filter((c) => c.revokedAt === null);
+      await tx.certificate.updateMany({
+        where: { id: { in: revoked.map((c) => c.id) } },
+        data: { revokedAt: new Date(), revocationReason: reason },
+      });
+      const issue = (kind: "server" | "backbone") =>
+        authority.issue(tx, { networkId: sw.networkId, kind, commonName: names[kind], switchId: sw.id });
+      const server = await issue("server");
+      const backbone = await issue("backbone");
+      // Also when nothing was in force: the new revision is what sends the switch its new files.
+      await regenerateCrl(tx, sw.networkId);
+      return { server, backbone, revoked };
     },
 
     async revoke(tx: Tx, certificateId: string, reason: RevocationReason): Promise<Certificate> {

@@ -10,13 +10,24 @@ import {
   NetworkPkiSchema,
   ProfileQuerySchema,
   RevokeBodySchema,
+  SwitchCertificatesSchema,
+  SwitchReissueBodySchema,
 } from "@switchboard/shared";
+import type { FastifyRequest } from "fastify";
 import type { TypedApp } from "../../http/typed-app.ts";
 import { auditContextOf } from "../audit/request-audit.ts";
-import type { PkiService } from "./pki-service.ts";
+import type { Caller, PkiService } from "./pki-service.ts";
 
 const tags = ["certificates"];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+/** Routes an operator reaches, where a switch's certificate still needs admin (pki-service.ts). */
+const switchGuarded = { ...errors, 403: ErrorResponseSchema };
+
+/** The caller's role; every route here is authenticated, so there is one. */
+function callerOf(request: FastifyRequest): Caller {
+  if (!request.identity) throw new Error("an authenticated route ran without an identity");
+  return { role: request.identity.role };
+}
 
 export function pkiRoutes(app: TypedApp, pki: PkiService) {
   app.get(
@@ -116,13 +127,17 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
       config: { access: "operate" },
       schema: {
         tags,
-        summary: "Revoke a certificate and republish the CRL",
+        summary: "Revoke a certificate and republish the CRL (a switch's server or backbone certificate: admin only)",
+        description:
+          "A revoked switch certificate leaves its switch without a desired state until " +
+          "POST /api/switches/{id}/certificates/reissue gives it new ones.",
         params: IdParamsSchema,
         body: RevokeBodySchema,
-        response: { 200: CertificateSchema, ...errors },
+        response: { 200: CertificateSchema, ...switchGuarded },
       },
     },
-    (request) => pki.revoke(request.params.id, request.body.reason ?? "unspecified", auditContextOf(request)),
+    (request) =>
+      pki.revoke(request.params.id, request.body.reason ?? "unspecified", auditContextOf(request), callerOf(request)),
   );
 
   app.post(
@@ -132,13 +147,42 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
       schema: {
         tags,
         summary: "Issue a fresh certificate for the same holder; the old one is revoked as superseded",
+        description:
+          "A switch's server or backbone certificate: admin only, and never with a CSR (the API keeps " +
+          "switch keys to deliver them to the agent). validityDays is capped by CERT_MAX_VALIDITY_DAYS.",
         params: IdParamsSchema,
         body: IssueBodySchema,
-        response: { 201: CertificateSchema, ...errors },
+        response: { 201: CertificateSchema, ...switchGuarded },
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await pki.renew(request.params.id, request.body, auditContextOf(request))),
+      reply
+        .status(201)
+        .send(await pki.renew(request.params.id, request.body, auditContextOf(request), callerOf(request))),
+  );
+
+  app.post(
+    "/api/switches/:id/certificates/reissue",
+    {
+      config: { access: "admin" },
+      schema: {
+        tags,
+        summary: "New keys and certificates for a switch whose key was lost or compromised; the old ones are revoked",
+        description:
+          "Revokes the switch's server and backbone certificates in force (reason: keyCompromise unless " +
+          "given), issues new ones with new keys, republishes the CRL, and sends the agent its new files. " +
+          "Also brings back a switch whose certificates were revoked.",
+        params: IdParamsSchema,
+        body: SwitchReissueBodySchema,
+        response: { 201: SwitchCertificatesSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await pki.reissueSwitch(request.params.id, request.body.reason ?? "keyCompromise", auditContextOf(request)),
+        ),
   );
 
   app.post(
@@ -148,6 +192,8 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
       schema: {
         tags,
         summary: "Issue or rotate a host's certificate (with a CSR the host keeps its key); its address stays",
+        description:
+          "The one way back for a host whose certificate was revoked: its profile download does not issue one then.",
         params: IdParamsSchema,
         body: IssueBodySchema,
         response: { 201: CertificateSchema, ...errors },
@@ -164,6 +210,9 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
       schema: {
         tags,
         summary: "Download the host's .ovpn profile (inline CA, certificate, key, tls-crypt); audited",
+        description:
+          "The first download issues the host's certificate. 409 when the host is disabled, or when its " +
+          "certificate was revoked (issue a new one with POST /api/hosts/{id}/certificate first).",
         params: IdParamsSchema,
         querystring: ProfileQuerySchema,
         produces: ["application/x-openvpn-profile"],

@@ -10,9 +10,11 @@ import {
   type NetworkPki,
   type RevocationReason,
   renderClientProfile,
+  type SwitchCertificates,
 } from "@switchboard/shared";
+import { ROLE_GRANTS } from "../../auth/access.ts";
 import { inTransaction, lockNetwork } from "../../db/transactions.ts";
-import type { Certificate as CertificateRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import type { Certificate as CertificateRow, Prisma, PrismaClient, Role } from "../../generated/prisma/client.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound } from "../../http/errors.ts";
@@ -42,11 +44,35 @@ export function toCertificate(row: CertificateRow): Certificate {
   };
 }
 
+/** Who asks, as far as a rule finer than the route's access needs to know. */
+export interface Caller {
+  role: Role;
+}
+
+/**
+ * A switch's certificates (server, backbone) are an admin's business even on routes an operator
+ * may use for host certificates: replacing or revoking one changes what the switch itself runs.
+ */
+function requireSwitchCertificateRights(row: CertificateRow, caller: Caller, verb: "revoke" | "renew") {
+  if (row.kind !== "server" && row.kind !== "backbone") return;
+  if (ROLE_GRANTS[caller.role].has("admin")) return;
+  throw new HttpError(
+    403,
+    `role ${caller.role} may not ${verb} a ${row.kind} certificate: a switch's certificates need admin`,
+  );
+}
+
 export function pkiService(prisma: PrismaClient, authority: CertificateAuthority) {
   async function hostOrThrow(id: string) {
     const host = await prisma.host.findUnique({ where: { id } });
     if (!host) throw notFound("host", id);
     return host;
+  }
+
+  async function certificateOrThrow(id: string) {
+    const row = await prisma.certificate.findUnique({ where: { id } });
+    if (!row) throw notFound("certificate", id);
+    return row;
   }
 
   return {
@@ -131,7 +157,8 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
       });
     },
 
-    async revoke(id: string, reason: RevocationReason, audit: AuditContext): Promise<Certificate> {
+    async revoke(id: string, reason: RevocationReason, audit: AuditContext, caller: Caller): Promise<Certificate> {
+      requireSwitchCertificateRights(await certificateOrThrow(id), caller, "revoke");
       return inTransaction(prisma, async (tx) => {
         const row = await authority.revoke(tx, id, reason);
         await recordAudit(tx, audit, {
@@ -145,12 +172,13 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
     },
 
     /** A fresh certificate for the same holder: hosts keep their address, switches their role. */
-    async renew(id: string, body: IssueBody, audit: AuditContext): Promise<Certificate> {
-      const current = await prisma.certificate.findUnique({ where: { id } });
-      if (!current) throw notFound("certificate", id);
+    async renew(id: string, body: IssueBody, audit: AuditContext, caller: Caller): Promise<Certificate> {
+      const current = await certificateOrThrow(id);
+      requireSwitchCertificateRights(current, caller, "renew");
       if (current.kind === "ca") throw conflict("certificate", "is the network's CA and cannot be renewed here");
       if (current.revokedAt) throw conflict("certificate", "is revoked; issue a new one for its holder instead");
-      if (!current.keySealed && !body.csr) {
+      // A switch's renewal always gets a new key from here (a CSR is refused), whatever it had.
+      if (current.kind === "client" && !current.keySealed && !body.csr) {
         throw new HttpError(400, "body.csr is required: the holder keeps its own key, so it must send a new CSR");
       }
       return inTransaction(prisma, async (tx) => {
@@ -174,23 +202,65 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
     },
 
     /**
+     * A switch's new keys and certificates, for one whose key was lost or compromised (or whose
+     * certificates were revoked, which leaves it without a desired state): the old ones go into
+     * the CRL, and the switch's agent receives the new files with the next revision.
+     */
+    async reissueSwitch(switchId: string, reason: RevocationReason, audit: AuditContext): Promise<SwitchCertificates> {
+      const sw = await prisma.switch.findUnique({ where: { id: switchId }, select: { id: true, networkId: true } });
+      if (!sw) throw notFound("switch", switchId);
+      return inTransaction(prisma, async (tx) => {
+        await lockNetwork(tx, sw.networkId);
+        const { server, backbone, revoked } = await authority.reissueSwitch(tx, sw, reason);
+        const revokedSerials = revoked.map((c) => c.serial);
+        await recordAudit(tx, audit, {
+          action: "switch.certificates.reissue",
+          targetType: "switch",
+          targetId: sw.id,
+          summary: {
+            networkId: sw.networkId,
+            reason,
+            revokedSerials,
+            serials: { server: server.serial, backbone: backbone.serial },
+          },
+        });
+        return { issued: [toCertificate(server), toCertificate(backbone)], revokedSerials };
+      });
+    },
+
+    /**
      * The host's .ovpn profile with inline CA, certificate, key and tls-crypt key. The first
-     * download issues the certificate. Every download is audited: it hands out a private key.
+     * download issues the certificate; after a revocation it does not (a revoked host stays out
+     * until someone issues it a new certificate on purpose), and a disabled host gets none.
+     * Every download is audited: it hands out a private key.
      */
     async profile(
       hostId: string,
       audit: AuditContext,
       options: { firstSwitchId?: string } = {},
     ): Promise<{ fileName: string; text: string }> {
-      const host = await hostOrThrow(hostId);
       return inTransaction(prisma, async (tx) => {
+        const host = await tx.host.findUnique({ where: { id: hostId } });
+        if (!host) throw notFound("host", hostId);
+        if (!host.enabled) {
+          throw conflict("host", `${host.commonName} is disabled: it gets no profile until it is enabled again`);
+        }
         let cert = await tx.certificate.findFirst({ where: { hostId, revokedAt: null } });
-        cert ??= await authority.issue(tx, {
-          networkId: host.networkId,
-          kind: "client",
-          commonName: host.commonName,
-          hostId,
-        });
+        if (!cert) {
+          const revoked = await tx.certificate.findFirst({ where: { hostId }, orderBy: { revokedAt: "desc" } });
+          if (revoked?.revokedAt) {
+            throw conflict(
+              "host",
+              `${host.commonName}'s certificate ${revoked.serial} was revoked (${revoked.revocationReason ?? "unspecified"}) on ${revoked.revokedAt.toISOString()}; issue it a new certificate (POST /api/hosts/${host.id}/certificate) before downloading its profile`,
+            );
+          }
+          cert = await authority.issue(tx, {
+            networkId: host.networkId,
+            kind: "client",
+            commonName: host.commonName,
+            hostId,
+          });
+        }
         const network = await tx.network.findUniqueOrThrow({
           where: { id: host.networkId },
           include: { switches: true },

@@ -9,6 +9,7 @@ import { ListState } from "../../components/list-state.tsx";
 import { LoadMore, useLoadedItems } from "../../components/load-more.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { useNetworks } from "../networks/queries.ts";
+import { mayRenew } from "./certificate-rules.ts";
 import { type CertificateFilter, useCertificatePages } from "./queries.ts";
 import { RenewCertificateModal } from "./renew-modal.tsx";
 import { RevokeButton } from "./revoke-button.tsx";
@@ -25,6 +26,7 @@ const VIEWS: Record<View, Omit<CertificateFilter, "networkId" | "kind">> = {
 export function CertificatesPage() {
   const networks = useNetworks();
   const canOperate = useCan("operate");
+  const canAdmin = useCan("admin");
   const [view, setView] = useState<View>("expiring");
   const [networkId, setNetworkId] = useState<string | null>(null);
   const [kind, setKind] = useState<string | null>(null);
@@ -118,7 +120,13 @@ export function CertificatesPage() {
               </Table.Thead>
               <Table.Tbody>
                 {data.map((cert) => (
-                  <CertificateRow key={cert.id} cert={cert} canOperate={canOperate} onRenew={setRenewing} />
+                  <CertificateRow
+                    key={cert.id}
+                    cert={cert}
+                    canRenew={mayRenew(cert, (grant) => (grant === "admin" ? canAdmin : canOperate))}
+                    canRevoke={canOperate && !cert.revokedAt && cert.kind === "client"}
+                    onRenew={setRenewing}
+                  />
                 ))}
               </Table.Tbody>
             </Table>
@@ -133,11 +141,13 @@ export function CertificatesPage() {
 
 function CertificateRow({
   cert,
-  canOperate,
+  canRenew,
+  canRevoke,
   onRenew,
 }: {
   cert: Certificate;
-  canOperate: boolean;
+  canRenew: boolean;
+  canRevoke: boolean;
   onRenew: (cert: Certificate) => void;
 }) {
   const expiresSoon = !cert.revokedAt && new Date(cert.notAfter).getTime() - Date.now() < 30 * 86_400_000;
@@ -164,18 +174,20 @@ function CertificateRow({
         )}
       </Table.Td>
       <Table.Td>
-        {canOperate && !cert.revokedAt && cert.kind !== "ca" && (
+        {(canRenew || canRevoke) && (
           <Group gap="xs" justify="flex-end" wrap="nowrap">
-            <Button
-              size="xs"
-              variant="default"
-              leftSection={<IconRefresh size={14} />}
-              onClick={() => onRenew(cert)}
-              aria-label={`Renew the certificate of ${cert.commonName}`}
-            >
-              Renew
-            </Button>
-            {cert.kind === "client" && <RevokeButton certificate={cert} />}
+            {canRenew && (
+              <Button
+                size="xs"
+                variant="default"
+                leftSection={<IconRefresh size={14} />}
+                onClick={() => onRenew(cert)}
+                aria-label={`Renew the certificate of ${cert.commonName}`}
+              >
+                Renew
+              </Button>
+            )}
+            {canRevoke && <RevokeButton certificate={cert} />}
           </Group>
         )}
       </Table.Td>

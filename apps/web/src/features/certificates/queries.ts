@@ -4,9 +4,11 @@ import type {
   CertificatePage,
   IssueBody,
   RevocationReason,
+  SwitchCertificates,
 } from "@switchboard/shared";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/http.ts";
+import { agentKeys } from "../agents/queries.ts";
 
 export type CertificateFilter = Omit<CertificateListQuery, "limit" | "cursor">;
 
@@ -53,6 +55,23 @@ export function useRenewCertificate() {
     mutationFn: ({ id, body }: { id: string; body: IssueBody }) =>
       api.post<Certificate>(`/api/certificates/${id}/renew`, body),
     onSuccess: () => client.invalidateQueries({ queryKey: certificateKeys.all }),
+  });
+}
+
+/**
+ * New keys and certificates for a switch whose key was lost or compromised (admin): the old ones
+ * are revoked and the agent gets the new ones, which its status shows once applied.
+ */
+export function useReissueSwitchCertificates() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (switchId: string) =>
+      api.post<SwitchCertificates>(`/api/switches/${switchId}/certificates/reissue`, { reason: "keyCompromise" }),
+    onSuccess: (_, switchId) =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: certificateKeys.all }),
+        client.invalidateQueries({ queryKey: agentKeys.status(switchId) }),
+      ]),
   });
 }
 

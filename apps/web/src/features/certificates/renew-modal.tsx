@@ -4,6 +4,7 @@ import type { Certificate, IssueBody } from "@switchboard/shared";
 import { notifyDone } from "../../components/confirm.tsx";
 import { optional, useApiErrors } from "../../components/form-fields.ts";
 import { formatDate } from "../../components/format.ts";
+import { takesCsr } from "./certificate-rules.ts";
 import { useRenewCertificate } from "./queries.ts";
 
 interface Values {
@@ -69,7 +70,9 @@ function RenewForm({ certificate, onDone }: { certificate: Certificate; onDone: 
             {certificate.serial.slice(0, 16)}
           </Text>
           , valid until {formatDate(certificate.notAfter)}) is revoked as superseded.
-          {certificate.kind === "client" && " The host needs its profile downloaded again."}
+          {certificate.kind === "client"
+            ? " The host needs its profile downloaded again."
+            : " The switch's agent receives the new certificate and key and reloads OpenVPN."}
         </Text>
         <NumberInput
           label="Validity (days)"
@@ -79,7 +82,7 @@ function RenewForm({ certificate, onDone }: { certificate: Certificate; onDone: 
           data-autofocus
           {...form.getInputProps("validityDays")}
         />
-        {!certificate.keyHeld && (
+        {takesCsr(certificate) && (
           <Textarea
             label="Certificate signing request (PEM)"
             description="The holder keeps its own key, so it must send a new CSR"

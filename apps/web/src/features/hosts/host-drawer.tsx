@@ -8,6 +8,7 @@ import { useCan } from "../../auth/session.ts";
 import { confirmDanger, notifyDone, notifyError } from "../../components/confirm.tsx";
 import { DeleteButton } from "../../components/delete-button.tsx";
 import { formatDate, formatDateTime, formatRelative } from "../../components/format.ts";
+import { profileBlockedBecause } from "../certificates/certificate-rules.ts";
 import { certificateKeys, useHostCertificates } from "../certificates/queries.ts";
 import { RevokeButton } from "../certificates/revoke-button.tsx";
 import { sessionsByHost, useKillSession, useSessions } from "../sessions/queries.ts";
@@ -44,6 +45,8 @@ function HostDetails({
   const session = sessionsByHost(useSessions().data).get(host.id);
   const certificates = useHostCertificates(host.id);
   const hasActive = certificates.data?.some((cert) => !cert.revokedAt) ?? false;
+  const wasRevoked = !hasActive && (certificates.data?.length ?? 0) > 0;
+  const profileBlocked = profileBlockedBecause(host, certificates.data);
   const client = useQueryClient();
   const rotate = useRotateCertificate();
   const kill = useKillSession();
@@ -137,7 +140,12 @@ function HostDetails({
       </Card>
 
       <Group gap="sm">
-        {canOperate && (
+        {canOperate && profileBlocked && (
+          <Button disabled leftSection={<IconDownload size={16} />} data-testid="download-profile">
+            Download profile
+          </Button>
+        )}
+        {canOperate && !profileBlocked && (
           <Button
             component="a"
             href={`/api/hosts/${host.id}/profile`}
@@ -163,6 +171,12 @@ function HostDetails({
           </Button>
         )}
       </Group>
+
+      {canOperate && profileBlocked && (
+        <Text size="sm" c="dimmed" data-testid="profile-blocked">
+          {profileBlocked}
+        </Text>
+      )}
 
       <Divider label="Certificates" labelPosition="left" />
       {certificates.isPending && <Text c="dimmed">Loading certificates…</Text>}
@@ -226,13 +240,23 @@ function HostDetails({
               leftSection={<IconCertificate size={16} />}
               loading={rotate.isPending}
               onClick={() =>
-                rotate.mutate(host.id, {
-                  onSuccess: () => notifyDone("Certificate issued"),
-                  onError: (error) => notifyError("Could not issue a certificate", error),
-                })
+                wasRevoked
+                  ? // After a revocation this is the one way back in: never without saying so.
+                    confirmDanger({
+                      title: `Issue a new certificate for ${host.commonName}?`,
+                      message:
+                        "Its certificate was revoked. A new certificate and key let this host connect again once its new profile is downloaded.",
+                      confirmLabel: "Issue new certificate",
+                      onConfirm: () => rotate.mutateAsync(host.id),
+                      done: "New certificate issued: download the profile again",
+                    })
+                  : rotate.mutate(host.id, {
+                      onSuccess: () => notifyDone("Certificate issued"),
+                      onError: (error) => notifyError("Could not issue a certificate", error),
+                    })
               }
             >
-              Issue certificate
+              {wasRevoked ? "Issue new certificate" : "Issue certificate"}
             </Button>
           )}
           <DeleteButton

@@ -39,6 +39,7 @@ import {
   useSwitches,
   useSwitchRoutes,
 } from "./queries.ts";
+import { ReissueCertificatesButton } from "./reissue-certificates-button.tsx";
 import { diffRoutes } from "./route-diff.ts";
 import { SwitchForm } from "./switch-form.tsx";
 
@@ -109,6 +110,7 @@ export function SwitchPage() {
             >
               Revoke agent
             </Button>
+            <ReissueCertificatesButton sw={sw} />
             <DeleteButton
               title={`Delete switch ${sw.name}?`}
               message="Its certificates are revoked and hosts connected to it move to another switch."
