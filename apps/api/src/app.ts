@@ -15,6 +15,7 @@ import { type AgentsOptions, MAX_AGENT_FRAME_BYTES, registerAgents } from "./fea
 import { configRoutes } from "./features/configs/config-routes.ts";
 import { configService } from "./features/configs/config-service.ts";
 import { hostRoutes } from "./features/hosts/host-routes.ts";
+import { DEFAULT_HOST_ROUTE_LIMITS, type HostRouteLimits } from "./features/hosts/host-route-rules.ts";
 import { hostService } from "./features/hosts/host-service.ts";
 import { LiveBus } from "./features/live/live-bus.ts";
 import { registerLive } from "./features/live/live-feature.ts";
@@ -56,6 +57,8 @@ export interface AppOptions {
   agents?: AgentsOptions;
   /** The console's live feed timings (tests shorten them). */
   live?: Partial<LiveSettings>;
+  /** How short a host's routes may be (HOST_SUBNET_MIN_PREFIX, HOST_SUBNET_OPERATOR_MIN_PREFIX). */
+  hostRoutes?: Partial<HostRouteLimits>;
   /** Limits on HTTP connections (tests shorten them). */
   http?: Partial<HttpLimits>;
   /** TLS, proxy and public address; plain HTTP, no proxy trusted, when absent. */
@@ -160,7 +163,13 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   registerLive(app, { prisma, bus: live, sessions, ...(options.live ? { settings: options.live } : {}) });
   networkRoutes(app, networkService(prisma, authority));
   switchRoutes(app, switchService(prisma, authority));
-  hostRoutes(app, hostService(prisma, options.db.sql, authority, agents.flushSessions));
+  hostRoutes(
+    app,
+    hostService(prisma, options.db.sql, authority, agents.flushSessions, {
+      ...DEFAULT_HOST_ROUTE_LIMITS,
+      ...options.hostRoutes,
+    }),
+  );
   configRoutes(app, configService(prisma));
   let setupToken = options.setupToken;
   accountsRoutes(

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { DEFAULT_HOST_ROUTE_LIMITS, type HostRouteLimits } from "./features/hosts/host-route-rules.ts";
 import { DEFAULT_PKI } from "./features/pki/pki-settings.ts";
 import { KEY_TYPES, type KeyType } from "./pki/keys.ts";
 import { StartupError } from "./startup-error.ts";
@@ -38,6 +39,8 @@ export interface Config {
   trustProxy: string[] | undefined;
   /** Where people and agents reach this API (scheme, host, port), when not the listen address. */
   publicUrl: string | undefined;
+  /** Shortest prefix of a host subnet or pushed route, and of a host subnet an operator may add. */
+  hostRoutes: HostRouteLimits;
 }
 
 export const TLS_MODES = ["auto", "on", "off"] as const;
@@ -93,6 +96,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     tlsKeyFile: read<string | undefined>("TLS_KEY", undefined, (raw) => resolve(cwd, raw)),
     trustProxy: read<string[] | undefined>("TRUST_PROXY", undefined, parseTrustProxy),
     publicUrl: read<string | undefined>("PUBLIC_URL", undefined, parsePublicUrl),
+    hostRoutes: {
+      minPrefix: read("HOST_SUBNET_MIN_PREFIX", DEFAULT_HOST_ROUTE_LIMITS.minPrefix, prefixLength),
+      operatorMinPrefix: read(
+        "HOST_SUBNET_OPERATOR_MIN_PREFIX",
+        DEFAULT_HOST_ROUTE_LIMITS.operatorMinPrefix,
+        prefixLength,
+      ),
+    },
   };
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     problems.push("TLS_CERT and TLS_KEY go together: set both (PEM files) or neither");
@@ -105,6 +116,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       `CERT_VALIDITY_DAYS must not exceed CERT_MAX_VALIDITY_DAYS (${config.certValidityDays} > ${config.certMaxValidityDays})`,
     );
   }
+  if (config.hostRoutes.operatorMinPrefix < config.hostRoutes.minPrefix) {
+    problems.push(
+      `HOST_SUBNET_OPERATOR_MIN_PREFIX must not be shorter than HOST_SUBNET_MIN_PREFIX (/${config.hostRoutes.operatorMinPrefix} < /${config.hostRoutes.minPrefix})`,
+    );
+  }
   if (problems.length > 0) {
     throw new StartupError(`configuration error: ${problems.join("; ")}`);
   }
@@ -113,6 +129,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
 function keyType(raw: string): KeyType | string {
   return (KEY_TYPES as readonly string[]).includes(raw) ? (raw as KeyType) : `!must be one of ${KEY_TYPES.join(", ")}`;
+}
+
+/** A floor for routes: /1 at the least (/0 is never a host's), /32 at the most. */
+function prefixLength(raw: string): number | string {
+  return /^\d{1,2}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 32
+    ? Number(raw)
+    : "!must be a prefix length from 1 to 32";
 }
 
 function days(min: number, max: number) {

@@ -53,6 +53,7 @@ async function start() {
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     },
+    hostRoutes: config.hostRoutes,
   });
   app.log.info({ applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied }, "database migrated");
   if (masterKey.source === "created") {

@@ -102,4 +102,17 @@ describe("configuration from the environment", () => {
     });
     expect(loadConfig({}, cwd)).toMatchObject({ tls: "auto", trustProxy: undefined, publicUrl: undefined });
   });
+
+  it("reads the prefix floors of host routes: /8 for everyone and /16 for operators unless told", () => {
+    expect(loadConfig({}, cwd).hostRoutes).toEqual({ minPrefix: 8, operatorMinPrefix: 16 });
+    expect(loadConfig({ HOST_SUBNET_MIN_PREFIX: "12", HOST_SUBNET_OPERATOR_MIN_PREFIX: "20" }, cwd).hostRoutes).toEqual(
+      { minPrefix: 12, operatorMinPrefix: 20 },
+    );
+    expect(problemsOf({ HOST_SUBNET_MIN_PREFIX: "0" })).toContain(
+      "HOST_SUBNET_MIN_PREFIX must be a prefix length from 1 to 32",
+    );
+    expect(problemsOf({ HOST_SUBNET_MIN_PREFIX: "20", HOST_SUBNET_OPERATOR_MIN_PREFIX: "16" })).toContain(
+      "HOST_SUBNET_OPERATOR_MIN_PREFIX must not be shorter than HOST_SUBNET_MIN_PREFIX (/16 < /20)",
+    );
+  });
 });

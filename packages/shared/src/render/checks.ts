@@ -239,7 +239,8 @@ export function checkHost(
   const pushRoutes = v.list(`${field}.pushRoutes`, host.pushRoutes, (f, item) => {
     // /0 would replace the host's default route without an exception for the switch.
     const route = v.routableCidr(f, item, 1, 32);
-    if (cidrsOverlap(route, net.data)) throw new RenderError(f, `must not overlap the data subnet ${formatCidr(net.data)}`);
+    if (cidrsOverlap(route, net.data))
+      throw new RenderError(f, `must not overlap the data subnet ${formatCidr(net.data)}`);
     if (cidrsOverlap(route, net.backbone)) {
       throw new RenderError(f, `must not overlap the backbone subnet ${formatCidr(net.backbone)}`);
     }

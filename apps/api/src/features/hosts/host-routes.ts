@@ -11,9 +11,13 @@ import {
   IdParamsSchema,
   IdSchema,
 } from "@switchboard/shared";
+import type { FastifyRequest } from "fastify";
+import { ROLE_GRANTS } from "../../auth/access.ts";
 import type { TypedApp } from "../../http/typed-app.ts";
 import { auditContextOf } from "../audit/request-audit.ts";
+import { apiAddressesOf } from "./api-addresses.ts";
 import { parseHostCsv } from "./host-csv.ts";
+import type { HostCaller } from "./host-route-rules.ts";
 import type { HostService } from "./host-service.ts";
 
 const tags = ["hosts"];
@@ -22,7 +26,18 @@ class CsvText {
   constructor(readonly text: string) {}
 }
 const MAX_CSV_BYTES = 20 * 1024 * 1024;
-const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+const errors = {
+  400: ErrorResponseSchema,
+  403: ErrorResponseSchema,
+  404: ErrorResponseSchema,
+  409: ErrorResponseSchema,
+};
+
+/** Short prefixes behind a host need the admin grant (host-route-rules.ts); the API's addresses come from the request. */
+function callerOf(request: FastifyRequest): HostCaller {
+  const role = request.identity?.role;
+  return { isAdmin: role !== undefined && ROLE_GRANTS[role].has("admin"), apiAddresses: apiAddressesOf(request) };
+}
 
 export function hostRoutes(app: TypedApp, hosts: HostService) {
   app.get(
@@ -51,7 +66,8 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
         response: { 201: HostSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await hosts.create(request.body, auditContextOf(request))),
+    async (request, reply) =>
+      reply.status(201).send(await hosts.create(request.body, auditContextOf(request), callerOf(request))),
   );
 
   // The CSV parser lives in this route's own scope: no other route accepts text/csv, and the
@@ -83,7 +99,7 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
         },
       },
       async (request, reply) => {
-        const created = await hosts.import(request.body, auditContextOf(request));
+        const created = await hosts.import(request.body, auditContextOf(request), callerOf(request));
         return reply.status(201).send({ created: created.length, hosts: created });
       },
     );
@@ -110,7 +126,7 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
         response: { 200: HostSchema, ...errors },
       },
     },
-    (request) => hosts.update(request.params.id, request.body, auditContextOf(request)),
+    (request) => hosts.update(request.params.id, request.body, auditContextOf(request), callerOf(request)),
   );
 
   app.delete(

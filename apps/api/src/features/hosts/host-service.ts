@@ -6,6 +6,7 @@ import {
   type HostPage,
   type HostUpdate,
   overlaps,
+  parseIpv4,
   type Subnet4,
 } from "@switchboard/shared";
 import type { SqlReader } from "../../db/sql-reader.ts";
@@ -18,8 +19,16 @@ import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
-import { requireRoutes, requireSubnet } from "../subnet-rules.ts";
+import { requireSubnet } from "../subnet-rules.ts";
 import { type HostListRow, hostListStatement } from "./host-list-sql.ts";
+import {
+  checkHostPushRoutes,
+  checkHostSubnets,
+  DEFAULT_HOST_ROUTE_LIMITS,
+  type HostCaller,
+  type HostRouteLimits,
+  type KeptAddress,
+} from "./host-route-rules.ts";
 
 export function toHost(row: HostRow): Host {
   return {
@@ -54,6 +63,13 @@ async function loadNetworkContext(tx: Tx, networkId: string, bulk = false) {
   const network = await lockNetwork(tx, networkId);
   const data = requireSubnet("network.dataSubnet", network.dataSubnet);
   const backbone = requireSubnet("network.backboneSubnet", network.backboneSubnet);
+  // Endpoints given as addresses; a name is the agents' to check once it resolves.
+  const endpoints: KeptAddress[] = (
+    await tx.switch.findMany({ where: { networkId }, select: { name: true, endpointHost: true } })
+  ).flatMap((sw) => {
+    const address = parseIpv4(sw.endpointHost);
+    return address === undefined ? [] : [{ address, what: `the endpoint of switch ${sw.name}` }];
+  });
   // A bulk import checks thousands of rows against one in-memory picture; a single request asks
   // the database about just the addresses it needs.
   const plan = bulk ? await loadAllAddresses(tx, networkId, data) : await networkAddresses(tx, networkId, data);
@@ -76,17 +92,26 @@ async function loadNetworkContext(tx: Tx, networkId: string, bulk = false) {
       );
     return behindHosts;
   };
-  return { network, data, backbone, plan, loadBehindHosts };
+  return { network, data, backbone, endpoints, plan, loadBehindHosts };
 }
 type NetworkContext = Awaited<ReturnType<typeof loadNetworkContext>>;
+
+/** Who places the host, and what the host has now (an update). */
+interface Placement {
+  readonly caller: HostCaller;
+  readonly limits: HostRouteLimits;
+  readonly selfId?: string;
+  readonly currentSubnets?: readonly string[];
+}
 
 /** Checks a host's address and routes in its network; returns the address to store. */
 async function placeHost(
   context: NetworkContext,
   host: { address?: string; subnets?: string[]; pushRoutes?: string[] },
   field: (name: string) => string,
-  selfId?: string,
+  placement: Placement,
 ): Promise<string> {
+  const { selfId } = placement;
   let address = host.address;
   if (address === undefined) {
     address = (await context.plan.firstFree()) ?? undefined;
@@ -96,11 +121,8 @@ async function placeHost(
     const why = await context.plan.whyUnavailable(address, selfId ? { ignoreHostId: selfId } : {});
     if (why) throw refuse(field("address"), why);
   }
-  const avoid = [
-    { subnet: context.data, what: "data subnet" },
-    { subnet: context.backbone, what: "backbone subnet" },
-  ];
-  const subnets: Subnet4[] = requireRoutes(field("subnets"), host.subnets ?? [], avoid);
+  const rules = { ...context, limits: placement.limits, caller: placement.caller };
+  const subnets = checkHostSubnets(field("subnets"), host.subnets ?? [], rules, placement.currentSubnets);
   if (subnets.length > 0) {
     const behindHosts = await context.loadBehindHosts();
     subnets.forEach((subnet, index) => {
@@ -109,7 +131,7 @@ async function placeHost(
         throw conflict(`${field("subnets")}.${index}`, `overlaps ${clash.subnet.cidr} behind host ${clash.commonName}`);
     });
   }
-  requireRoutes(field("pushRoutes"), host.pushRoutes ?? []);
+  checkHostPushRoutes(field("pushRoutes"), host.pushRoutes ?? [], subnets, field("subnets"), rules);
   return address;
 }
 
@@ -128,6 +150,7 @@ export function hostService(
   authority: CertificateAuthority,
   /** Writes the session reports still batched in memory, so the online filters read what agents said. */
   flushSessions: () => Promise<void> = async () => undefined,
+  limits: HostRouteLimits = DEFAULT_HOST_ROUTE_LIMITS,
 ) {
   async function requireUniqueName(tx: Tx, networkId: string, commonName: string) {
     const clash = await tx.host.findUnique({
@@ -164,11 +187,11 @@ export function hostService(
       return toHost(row);
     },
 
-    async create(input: HostCreate, audit: AuditContext): Promise<Host> {
+    async create(input: HostCreate, audit: AuditContext, caller: HostCaller): Promise<Host> {
       return inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
         await requireUniqueName(tx, input.networkId, input.commonName);
-        const address = await placeHost(context, input, (name) => `body.${name}`);
+        const address = await placeHost(context, input, (name) => `body.${name}`, { caller, limits });
         const row = await tx.host.create({ data: { ...input, address } });
         await bumpRevision(tx, input.networkId);
         await recordAudit(tx, audit, {
@@ -181,7 +204,7 @@ export function hostService(
       });
     },
 
-    async update(id: string, patch: HostUpdate, audit: AuditContext): Promise<Host> {
+    async update(id: string, patch: HostUpdate, audit: AuditContext, caller: HostCaller): Promise<Host> {
       const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("host", id);
       return inTransaction(prisma, async (tx) => {
@@ -196,7 +219,7 @@ export function hostService(
             pushRoutes: patch.pushRoutes ?? current.pushRoutes,
           },
           (name) => `body.${name}`,
-          id,
+          { caller, limits, selfId: id, currentSubnets: current.subnets },
         );
         const row = await tx.host.update({ where: { id }, data: { ...patch, address } });
         await bumpRevision(tx, existing.networkId);
@@ -232,7 +255,7 @@ export function hostService(
     },
 
     /** All rows or none: every row is checked against the network and the rows before it. */
-    async import(input: HostImport, audit: AuditContext): Promise<Host[]> {
+    async import(input: HostImport, audit: AuditContext, caller: HostCaller): Promise<Host[]> {
       const hosts = await inTransaction(prisma, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
@@ -249,7 +272,7 @@ export function hostService(
           try {
             if (existingNames.has(host.commonName))
               throw conflict(field("commonName"), "is already used by another host in this network");
-            const address = await placeHost(context, host, field);
+            const address = await placeHost(context, host, field, { caller, limits });
             existingNames.add(host.commonName);
             await reserve(context, `import-${row}`, host.commonName, address, host.subnets ?? []);
             data.push({ ...host, networkId: input.networkId, address });
