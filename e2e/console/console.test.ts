@@ -216,6 +216,17 @@ describeNeeding(["chromium"], "console in Chromium: the flows an operator walks"
       await page.getByRole("option", { name: "Key compromise" }).click();
       await confirm.getByRole("button", { name: "Revoke" }).click();
       await certificates.getByText("revoked").waitFor();
+      // Revoked stays out: no profile until a new certificate is issued on purpose, after a confirmation.
+      await page
+        .getByTestId("profile-blocked")
+        .getByText(/certificate was revoked/)
+        .waitFor();
+      expect(await page.getByTestId("download-profile").isDisabled()).toBe(true);
+      await page.getByRole("button", { name: "Issue new certificate" }).click();
+      const reissue = page.getByRole("dialog", { name: "Issue a new certificate for rv-db?" });
+      await reissue.getByRole("button", { name: "Cancel" }).click();
+      await reissue.waitFor({ state: "hidden" });
+      expect(await certificates.getByText("active").count(), "nothing issued without confirming").toBe(0);
       await page.keyboard.press("Escape");
       await page.getByRole("link", { name: "Certificates" }).click();
       await page.getByText("Revoked", { exact: true }).click();
@@ -223,6 +234,31 @@ describeNeeding(["chromium"], "console in Chromium: the flows an operator walks"
       await row.waitFor();
       expect(await row.textContent()).toContain("keyCompromise");
       await screenshot(page, "08-certificates-revoked");
+    });
+
+    it("re-issues a switch's certificates after confirming, replacing both", async () => {
+      const { switchIds } = await seedNetwork(server.post, { switches: ["ri-1"] });
+      const inForce = async () =>
+        (
+          await server.api<{ items: { id: string; kind: string }[] }>(
+            "GET",
+            `/api/certificates?switchId=${switchIds[0]}&state=active`,
+          )
+        ).items
+          .map((c) => `${c.kind}:${c.id}`)
+          .sort();
+      const before = await inForce();
+      await page.goto(`${server.base}/switches/${switchIds[0]}`);
+      await page.getByTestId("reissue-certificates").click();
+      const dialog = page.getByRole("dialog", { name: "Re-issue the certificates of ri-1?" });
+      await dialog.getByRole("button", { name: "Re-issue certificates" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      const after = await inForce();
+      expect(after.map((c) => c.split(":")[0])).toEqual(["backbone", "server"]);
+      expect(
+        after.filter((c) => before.includes(c)),
+        "none of the old ones left in force",
+      ).toEqual([]);
     });
 
     it("shows a host come online, then move to the other switch, live without a reload", async () => {

@@ -153,6 +153,16 @@ describeNeeding(["chromium"], "console in Chromium: what each role sees and may 
     const row = page.getByTestId("certificates-table").locator('[data-cn="press-1"]');
     await row.waitFor();
     expect(await changeButtons(), "certificates page").toEqual(["Revoke", "Renew"]);
+    // A switch's certificate is an admin's: no button here, and the API refuses when forced.
+    const switchRow = page.getByTestId("certificates-table").locator('[data-cn^="server."]');
+    await switchRow.waitFor();
+    expect(await switchRow.getByRole("button").count(), "buttons on the switch's certificate").toBe(0);
+    const serverCert = (
+      await server.api<{ items: { id: string }[] }>("GET", `/api/certificates?networkId=${networkId}&kind=server`)
+    ).items[0];
+    const forcedRenewal = await requestFromPage(page, "POST", `/api/certificates/${serverCert?.id}/renew`, {});
+    expect(forcedRenewal.status).toBe(403);
+    expect(forcedRenewal.message).toMatch(/^role operator may not renew a server certificate/);
     await row.getByRole("button", { name: "Revoke" }).click();
     const confirm = page.getByRole("dialog", { name: /Revoke the certificate of press-1/ });
     await confirm.getByRole("button", { name: "Revoke" }).click();
