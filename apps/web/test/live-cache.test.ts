@@ -91,6 +91,7 @@ describe("applying live messages to the query cache", () => {
     revisionDesired: 3,
     revisionApplied: 3,
     lastError: null,
+    renderError: null,
     connectedAt: T1,
     lastSeenAt,
     enrolled: true,

@@ -1,7 +1,9 @@
 import type { AgentStatus } from "@switchboard/shared";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { notFound } from "../../http/errors.ts";
+import { renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
 import type { AgentHub } from "./channel/agent-hub.ts";
+import { switchRenderError } from "./state/render-check.ts";
 
 /** lastSeenAt is written at most this often per switch: heartbeats must not become database load. */
 const ACK_WRITE_EVERY_MS = 1000;
@@ -139,7 +141,7 @@ export function agentStatusStore(
       where: { id: switchId },
       select: {
         networkId: true,
-        network: { select: { revision: true } },
+        network: { include: { switches: true } },
         agentStatus: true,
         agentCredentials: { where: { revokedAt: null }, select: { id: true }, take: 1 },
       },
@@ -154,6 +156,7 @@ export function agentStatusStore(
       revisionDesired: sw.network.revision,
       revisionApplied: row?.revisionApplied ?? null,
       lastError: row?.lastError ?? null,
+      renderError: switchRenderError(renderNetwork(sw.network), sw.network.switches.map(renderSwitch), switchId),
       connectedAt: row?.connectedAt?.toISOString() ?? null,
       lastSeenAt: row?.lastSeenAt?.toISOString() ?? null,
       enrolled: sw.agentCredentials.length > 0,

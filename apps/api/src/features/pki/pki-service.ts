@@ -22,6 +22,7 @@ import { importEasyRsaPki, PkiError } from "../../pki/index.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { renderHost, renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
 import type { CertificateAuthority } from "./certificate-authority.ts";
+import { requireUsableCa, weakKeyWarnings } from "./import-rules.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -332,6 +333,8 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
         const pki = await importEasyRsaPki(dir).catch((error) => {
           throw error instanceof PkiError ? new HttpError(400, `body: ${error.message}`) : error;
         });
+        requireUsableCa(pki.ca);
+        pki.warnings.push(...weakKeyWarnings(pki.certificates));
         return await inTransaction(prisma, async (tx) => {
           await lockNetwork(tx, networkId);
           const issuedHere = await tx.certificate.count({ where: { networkId, kind: { not: "ca" } } });

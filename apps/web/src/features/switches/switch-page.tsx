@@ -192,6 +192,11 @@ function AgentCard({ switchId }: { switchId: string }) {
         {item("Last seen", formatRelative(data?.lastSeenAt))}
         {item("Enrolled", data ? (data.enrolled ? "yes" : "no") : "—")}
       </SimpleGrid>
+      {data?.renderError && (
+        <Alert color="red" title="Stored data cannot be rendered: the agent gets no new state" mt="md">
+          <Code block>{data.renderError}</Code>
+        </Alert>
+      )}
       {data?.lastError && (
         <Alert color="red" title="Last error" mt="md">
           <Code block>{data.lastError}</Code>

@@ -68,7 +68,11 @@ export async function loadNetworkView(
     try {
       clientConfig = renderClientConfig(host) ?? null;
     } catch (error) {
+      // Left out entirely: without a ccd file, ccd-exclusive refuses it. The route computation
+      // checks every host it is given, so one host stored before a rule existed must not reach
+      // it and stop the routes of the whole network.
       warnings.push(`host ${host.commonName}: ${(error as Error).message}`);
+      continue;
     }
     hosts.push({ commonName: host.commonName, address: host.address, subnets: [...host.subnets], clientConfig });
     routeHosts.push({
