@@ -6,6 +6,8 @@ const COLUMNS = ["commonName", "address", "description", "tags", "enabled", "sub
 const LIST_COLUMNS = new Set(["tags", "subnets", "pushRoutes"]);
 /** The JSON import's own cap (HostImportSchema); reading stops one row past it. */
 export const MAX_CSV_ROWS = 20_000;
+/** Far above any valid row (a description is at most 500 characters); stops a giant cell early. */
+const MAX_ROW_BYTES = 10_000;
 
 /**
  * Reads a CSV import into the rows of the JSON import body. Only the shape is handled here
@@ -19,11 +21,20 @@ export function parseHostCsv(text: string): Record<string, unknown>[] {
       skip_empty_lines: true,
       trim: true,
       bom: true,
-      max_record_size: 10_000,
+      max_record_size: MAX_ROW_BYTES,
       to: MAX_CSV_ROWS + 1,
     });
   } catch (error) {
     if (error instanceof HttpError) throw error;
+    const csv = error as { code?: string; column?: unknown; records?: unknown; lines?: unknown };
+    if (csv.code === "CSV_MAX_RECORD_SIZE") {
+      // Named like the JSON import's fields, so the operator finds the cell.
+      const column = String(csv.column ?? "?").slice(0, 40);
+      throw badRequest(
+        `body.hosts.${Number(csv.records)}.${column}`,
+        `is too long: a CSV row may hold at most ${MAX_ROW_BYTES} bytes (line ${Number(csv.lines)})`,
+      );
+    }
     throw badRequest("body", `is not valid CSV: ${(error as Error).message}`);
   }
   if (records.length === 0) throw badRequest("body", "has no rows after the header");
