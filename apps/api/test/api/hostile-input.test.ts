@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { TypedApp } from "../../src/http/typed-app.ts";
+import { createCa } from "../../src/pki/index.ts";
 import { type ApiClient, apiClient } from "../support/api-client.ts";
 import { openTestApp } from "../support/test-app.ts";
 import { type DatabaseKind, describeEachDatabase } from "../support/test-database.ts";
@@ -9,6 +10,8 @@ interface Target {
   networkId: string;
   hostId: string;
   switchId: string;
+  /** A CA whose validity ended a year ago, for the easy-rsa import. */
+  expiredCa: { certPem: string; keyPem: string };
 }
 
 /** One hostile request: answered 4xx with a message naming `field`, and writing nothing. */
@@ -21,6 +24,7 @@ interface Case {
   kind: string;
   url: (t: Target) => string;
   body?: (t: Target) => unknown;
+  headers?: Record<string, string>;
 }
 
 const long = (n: number) => "a".repeat(n);
@@ -42,6 +46,14 @@ const net = post("/api/networks", () => ({
   dataSubnet: "10.240.0.0/24",
   backboneSubnet: "10.241.0.0/24",
 }));
+const patchNetwork = (field: string, kind: string, body: Record<string, unknown>): Case => ({
+  method: "PATCH",
+  route: "/api/networks/:id",
+  field,
+  kind,
+  url: (t) => `/api/networks/${t.networkId}`,
+  body: () => body,
+});
 const query = (field: string, kind: string, search: string): Case => ({
   method: "GET",
   route: "/api/hosts",
@@ -133,6 +145,11 @@ const cases: Case[] = [
   sw("body.endpointHost", "name over 253 characters", {
     endpointHost: `${long(63)}.${long(63)}.${long(63)}.${long(63)}.com`,
   }),
+  sw("body.endpointHost", "an octet over 255", { endpointHost: "300.1.1.1" }),
+  sw("body.endpointHost", "three octets", { endpointHost: "1.2.3" }),
+  sw("body.endpointHost", "octet 256 in the last place", { endpointHost: "10.100.100.256" }),
+  sw("body.endpointHost", "a hexadecimal octet", { endpointHost: "0x0a.100.100.5" }),
+  sw("body.endpointHost", "a numeric top-level label", { endpointHost: "vpn.123" }),
   sw("body.endpointPort", "port 0", { endpointPort: 0 }),
   sw("body.endpointPort", "port 70000", { endpointPort: 70000 }),
   sw("body.endpointPort", "fraction", { endpointPort: 1194.5 }),
@@ -163,6 +180,42 @@ const cases: Case[] = [
   net("body.keepaliveInterval", "zero", { keepaliveInterval: 0 }),
   net("body.port", "string with a shell command", { port: "1194; rm -rf /" }),
   net("body.name", "65 characters", { name: long(65) }),
+  // What the renderers refuse must not be stored (issue 13): each of these once made a whole
+  // network unrenderable. Backbones clear of the other networks' 10.x subnets.
+  net("body.backboneSubnet", "a /8 backbone", { backboneSubnet: "44.0.0.0/8" }),
+  net("body.backboneSubnet", "a /12 backbone", { backboneSubnet: "45.16.0.0/12" }),
+  net("body.backboneSubnet", "a /15 backbone", { backboneSubnet: "45.34.0.0/15" }),
+  net("body.backboneSubnet", "a loopback backbone", { backboneSubnet: "127.0.0.0/24" }),
+  net("body.backboneSubnet", "a backbone in 0.0.0.0/8", { backboneSubnet: "0.0.0.0/24" }),
+  net("body.dnsDomain", "an address", { dnsDomain: "10.0.0.1" }),
+  net("body.dnsDomain", "a numeric last label", { dnsDomain: "vpn.123" }),
+  net("body.dnsServers.0", "a loopback resolver", { dnsServers: ["127.0.0.53"] }),
+  net("body.dnsServers.0", "a multicast resolver", { dnsServers: ["224.0.0.251"] }),
+  net("body.dnsServers.0", "a link-local resolver", { dnsServers: ["169.254.169.254"] }),
+  net("body.dnsServers.0", "the limited broadcast address", { dnsServers: ["255.255.255.255"] }),
+  net("body.pushRoutes.0", "a loopback route", { pushRoutes: ["127.0.0.0/8"] }),
+  net("body.pushRoutes.0", "a multicast route", { pushRoutes: ["224.0.0.0/4"] }),
+  net("body.pushRoutes.0", "a link-local route", { pushRoutes: ["169.254.0.0/16"] }),
+  net("body.pushRoutes.0", "a route to the limited broadcast address", { pushRoutes: ["255.255.255.255/32"] }),
+  patchNetwork("body.port", "a port that puts a backbone port past 65535", { port: 65535 }),
+  patchNetwork("body.backboneSubnet", "a backbone change while it has a switch", { backboneSubnet: "10.233.0.0/24" }),
+  {
+    method: "POST",
+    route: "/api/networks/:id/pki/import",
+    field: "body.caCert",
+    kind: "an expired CA",
+    url: (t) => `/api/networks/${t.networkId}/pki/import`,
+    body: (t) => ({ caCert: t.expiredCa.certPem, caKey: t.expiredCa.keyPem, index: "", issued: [] }),
+  },
+  {
+    method: "POST",
+    route: "/api/hosts/import",
+    field: "body.hosts.0.description",
+    kind: "a CSV cell too long to read",
+    url: (t) => `/api/hosts/import?networkId=${t.networkId}`,
+    body: () => `commonName,description\ncsv-1,${long(12_000)}\n`,
+    headers: { "content-type": "text/csv" },
+  },
   {
     ...net("body", "list instead of an object", {}),
     body: () => [{ name: "hostile-net", dataSubnet: "10.240.0.0/24", backboneSubnet: "10.241.0.0/24" }],
@@ -180,6 +233,7 @@ describeEachDatabase("hostile input", (kind: DatabaseKind) => {
     (await api.get("/api/networks")).body,
     (await api.get("/api/switches")).body,
     (await api.get("/api/hosts?limit=500")).body,
+    (await api.get(`/api/networks/${target.networkId}/pki`)).body,
   ];
 
   beforeAll(async () => {
@@ -199,7 +253,13 @@ describeEachDatabase("hostile input", (kind: DatabaseKind) => {
     ).body;
     const host = (await api.post("/api/hosts", { networkId: net.id, commonName: "holder", address: "10.230.0.100" }))
       .body;
-    target = { networkId: net.id, hostId: host.id, switchId: sw.id };
+    const expiredCa = await createCa({
+      commonName: "Expired CA",
+      validityDays: 30,
+      keyType: "ec-p256",
+      now: new Date(Date.now() - 400 * 86_400_000),
+    });
+    target = { networkId: net.id, hostId: host.id, switchId: sw.id, expiredCa };
   });
   afterAll(() => app.close());
 
@@ -210,7 +270,7 @@ describeEachDatabase("hostile input", (kind: DatabaseKind) => {
       const body = c.body?.(target);
       const response =
         c.method === "POST"
-          ? await api.post(url, body)
+          ? await api.post(url, body, c.headers)
           : c.method === "PATCH"
             ? await api.patch(url, body)
             : await api.get(url);
