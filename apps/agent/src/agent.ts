@@ -27,6 +27,7 @@ import { CCD_DIR, HOOK_FIFO } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";
 import { plan } from "./reconcile/plan.ts";
+import { RouteGuard } from "./reconcile/route-guard.ts";
 import type { RouteApplyResult } from "./routes/route-programmer.ts";
 import { RouteProgrammer } from "./routes/route-programmer.ts";
 import { SessionTracker } from "./sessions/session-tracker.ts";
@@ -61,6 +62,11 @@ export interface AgentOptions {
   /** Full reconcile period (files, hand-deleted routes); default 30 s. */
   readonly reconcileIntervalMs?: number;
   readonly maxWithdrawShare?: number;
+  /**
+   * The host of the API URL: a desired state with a route covering it (or the gateway toward
+   * it) is refused, so no update can cut the agent off from the API (reconcile/route-guard.ts).
+   */
+  readonly apiHost?: string;
   readonly log?: AgentLogger;
   /**
    * managed: the agent starts and supervises the data server and the backbone links itself.
@@ -77,6 +83,7 @@ export class Agent {
   private readonly files: FileWriter;
   private readonly runner: CommandRunner;
   private readonly routes: RouteProgrammer;
+  private readonly routeGuard: RouteGuard;
   private readonly tracker = new SessionTracker();
   private readonly management: ManagementClient;
   private readonly hook: HookListener;
@@ -100,6 +107,12 @@ export class Agent {
       runner: this.runner,
       netns: options.netns,
       ...(options.maxWithdrawShare === undefined ? {} : { maxWithdrawShare: options.maxWithdrawShare }),
+    });
+    this.routeGuard = new RouteGuard({
+      lookup: (address) => this.routes.lookup(address),
+      defaultGateways: () => this.routes.defaultGateways(),
+      apiHost: options.apiHost,
+      warn: (message) => this.log.warn(message),
     });
     this.management = new ManagementClient({
       socketPath: switchPaths(options.baseDir).managementSocket,
@@ -165,7 +178,7 @@ export class Agent {
     this.management.on("warning", (message) => this.log.warn(`management: ${message}`));
     this.management.start();
     const cached = await this.readCache();
-    if (cached !== undefined) {
+    if (cached !== undefined && (await this.safeToRestore(cached))) {
       this.state = cached;
       this.log.info(`restored desired state revision ${cached.revision} from cache`);
       await this.reconcile();
@@ -207,6 +220,7 @@ export class Agent {
           );
           return;
         }
+        if (await this.refuseUnsafeRoutes(message, true)) return;
         this.state = message;
         this.verified = isVerifiedSnapshot(message);
         await this.saveCache();
@@ -222,6 +236,7 @@ export class Agent {
           );
           return;
         }
+        if (await this.refuseUnsafeRoutes(result.state, false)) return;
         this.state = result.state;
         this.verified = false;
         await this.saveCache();
@@ -232,6 +247,28 @@ export class Agent {
         this.options.send(await this.command(message));
         return;
     }
+  }
+
+  /**
+   * A state with a route that covers the API host, a backbone peer's endpoint or the uplink
+   * gateway is refused whole: acked with the routes and why (no resync: the same state would
+   * come back), neither kept, cached nor applied. The API's fix arrives as a newer state.
+   * `fresh`: look the addresses up again (full snapshots); deltas reuse the last lookup.
+   */
+  private async refuseUnsafeRoutes(candidate: DesiredState, fresh: boolean): Promise<boolean> {
+    const errors = await this.routeGuard.check(candidate, { fresh });
+    if (errors.length === 0) return false;
+    this.log.warn(`refused desired state revision ${candidate.revision}: ${errors[0]?.target}: ${errors[0]?.message}`);
+    this.options.send(this.ack(false, errors, false));
+    return true;
+  }
+
+  /** The cache was written by an agent that did not check routes yet, or the uplink changed since. */
+  private async safeToRestore(cached: DesiredState): Promise<boolean> {
+    const errors = await this.routeGuard.check(cached, { fresh: true });
+    if (errors.length === 0) return true;
+    this.log.warn(`cached desired state refused (${errors[0]?.target}: ${errors[0]?.message}); waiting for the API`);
+    return false;
   }
 
   private ack(ok: boolean, errors: readonly AgentError[], resync: boolean): Ack {

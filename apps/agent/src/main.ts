@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       baseDir: values["base-dir"] ?? file.baseDir,
       switchId: file.switchId,
       agentVersion: AGENT_VERSION,
+      // No desired state may route the API's address (or the way to it) into a tunnel.
+      apiHost: new URL(file.api).hostname,
       send: (message) => channel?.send(message),
       log,
       ...(values.managed

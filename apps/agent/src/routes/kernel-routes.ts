@@ -39,3 +39,39 @@ export function parseIpRouteJson(text: string): KernelRoute[] {
   }
   return routes;
 }
+
+/** Where the kernel sends packets for one address now, as `ip -json route get` answers. */
+export interface RouteLookup {
+  /** The next hop, when the address is not on a directly connected link. */
+  readonly gateway: string | undefined;
+  readonly dev: string | undefined;
+  /** "unicast", or "local" for the machine's own addresses. */
+  readonly type: string;
+}
+
+export function parseRouteGetJson(text: string): RouteLookup | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  const data: unknown = JSON.parse(trimmed);
+  const item = Array.isArray(data) ? (data[0] as Record<string, unknown> | undefined) : undefined;
+  if (typeof item !== "object" || item === null) return undefined;
+  return {
+    gateway: typeof item.gateway === "string" && parseIpv4(item.gateway) !== undefined ? item.gateway : undefined,
+    dev: typeof item.dev === "string" ? item.dev : undefined,
+    type: typeof item.type === "string" ? item.type : "unicast",
+  };
+}
+
+/** The IPv4 gateways of the default routes (`ip -json route show default`): the uplink. */
+export function parseDefaultGateways(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  const data: unknown = JSON.parse(trimmed);
+  if (!Array.isArray(data)) return [];
+  const gateways = new Set<string>();
+  for (const item of data as Record<string, unknown>[]) {
+    if (typeof item !== "object" || item === null || item.dst !== "default") continue;
+    if (typeof item.gateway === "string" && parseIpv4(item.gateway) !== undefined) gateways.add(item.gateway);
+  }
+  return [...gateways];
+}

@@ -1,7 +1,13 @@
 import type { Route } from "@switchboard/shared";
 import type { CommandRunner } from "../system/command-runner.ts";
 import { checkBlastRadius } from "./blast-radius.ts";
-import { type KernelRoute, parseIpRouteJson } from "./kernel-routes.ts";
+import {
+  type KernelRoute,
+  parseDefaultGateways,
+  parseIpRouteJson,
+  parseRouteGetJson,
+  type RouteLookup,
+} from "./kernel-routes.ts";
 import { diffKernelRoutes, parseBatchErrors, type RouteFailure, renderBatch } from "./route-diff.ts";
 import { ROUTE_PROTOCOL } from "./route-protocol.ts";
 
@@ -63,6 +69,21 @@ export class RouteProgrammer {
     );
     if (result.code !== 0) throw new Error(`ip route show failed (${result.code}): ${result.stderr.trim()}`);
     return parseIpRouteJson(result.stdout);
+  }
+
+  /** The kernel's own route lookup for one IPv4 address; undefined when it has no route (or ip fails). */
+  async lookup(address: string): Promise<RouteLookup | undefined> {
+    const result = await this.options.runner.run(this.ipPath, this.args("-4", "-json", "route", "get", address));
+    return result.code === 0 ? parseRouteGetJson(result.stdout) : undefined;
+  }
+
+  /** The gateways of the main table's default routes. */
+  async defaultGateways(): Promise<string[]> {
+    const result = await this.options.runner.run(
+      this.ipPath,
+      this.args("-4", "-json", "route", "show", "default", "table", "main"),
+    );
+    return result.code === 0 ? parseDefaultGateways(result.stdout) : [];
   }
 
   async apply(desired: readonly Route[], options: ApplyOptions = {}): Promise<RouteApplyResult> {

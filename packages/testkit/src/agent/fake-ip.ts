@@ -17,6 +17,10 @@ export interface FakeKernelRoute {
 export class FakeIp implements CommandRunner {
   readonly calls: { file: string; args: string[]; input: string | undefined }[] = [];
   readonly table: FakeKernelRoute[] = [];
+  /** The default route (`ip route show default`, and what `ip route get` falls back to); none unless set. */
+  uplink: { gateway: string; dev: string } | undefined;
+  /** Addresses of this machine: `ip route get` answers `local` for them. */
+  readonly localAddresses = new Set<string>(["127.0.0.1"]);
 
   constructor(readonly devices: Set<string> = new Set(["sbb-aaaaa-2", "sbb-aaaaa-3", "sbs-aaaaa", "eth0"])) {}
 
@@ -41,7 +45,43 @@ export class FakeIp implements CommandRunner {
       return { code: 0, stdout: JSON.stringify(out), stderr: "" };
     }
     if (args.join(" ") === "-force -batch -") return this.batch(input ?? "");
+    if (args.join(" ") === "-4 -json route show default table main") {
+      const out = this.uplink
+        ? [{ dst: "default", gateway: this.uplink.gateway, dev: this.uplink.dev, flags: [] }]
+        : [];
+      return { code: 0, stdout: JSON.stringify(out), stderr: "" };
+    }
+    if (args.slice(0, 4).join(" ") === "-4 -json route get" && args.length === 5) return this.get(args[4] ?? "");
     return { code: 1, stdout: "", stderr: `fake ip: unsupported ${args.join(" ")}` };
+  }
+
+  /** Longest prefix match over the main table, then the default route, as the kernel's lookup does. */
+  private get(address: string): CommandResult {
+    if (this.localAddresses.has(address)) {
+      return { code: 0, stdout: JSON.stringify([{ type: "local", dst: address, dev: "lo" }]), stderr: "" };
+    }
+    const value = toNumber(address);
+    if (value === undefined)
+      return { code: 1, stdout: "", stderr: `Error: any valid prefix is expected rather than "${address}".` };
+    let best: FakeKernelRoute | undefined;
+    let bestPrefix = -1;
+    for (const route of this.table) {
+      const [network = "", bits = "32"] = route.dst.split("/");
+      const prefix = Number(bits);
+      const base = toNumber(network);
+      if (base === undefined || prefix <= bestPrefix || (route.metric ?? 0) !== 0) continue;
+      const size = 2 ** (32 - prefix);
+      if (value - (value % size) === base) {
+        best = route;
+        bestPrefix = prefix;
+      }
+    }
+    const hop = best ?? (this.uplink ? { gateway: this.uplink.gateway, dev: this.uplink.dev } : undefined);
+    if (!hop) return { code: 2, stdout: "", stderr: "RTNETLINK answers: Network is unreachable" };
+    const out = [
+      { dst: address, ...(hop.gateway ? { gateway: hop.gateway } : {}), dev: hop.dev, flags: [], cache: [] },
+    ];
+    return { code: 0, stdout: JSON.stringify(out), stderr: "" };
   }
 
   private batch(input: string): CommandResult {
@@ -81,4 +121,10 @@ export class FakeIp implements CommandRunner {
     }
     return `unknown verb ${verb}`;
   }
+}
+
+function toNumber(address: string): number | undefined {
+  const parts = address.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + p, 0);
 }

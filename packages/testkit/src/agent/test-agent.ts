@@ -43,6 +43,7 @@ export async function startTestAgent(options: {
     baseDir,
     switchId: options.switchId,
     agentVersion: "0.1.0-test",
+    apiHost: new URL(options.api).hostname,
     send: (message) => channel?.send(message),
     runner,
     statusIntervalMs: 60_000,

@@ -1,0 +1,130 @@
+import { lookup as dnsLookup } from "node:dns/promises";
+import { type AgentError, type DesiredState, parseIpv4 } from "@switchboard/shared";
+import type { RouteLookup } from "../routes/kernel-routes.ts";
+import { type KeptAddress, type RoutedPrefix, unsafeRoutes } from "../routes/route-safety.ts";
+
+/**
+ * Checks a desired state's routes before the agent takes it (route-safety.ts says why): the API
+ * host and the peers its backbone links dial are resolved here, then the kernel is asked how it
+ * reaches each (`ip route get`), which names the uplink gateway actually in use; the default
+ * routes' gateways count too. An address the kernel delivers locally is left out: the local
+ * table wins over any route the agent adds to main.
+ *
+ * Lookups cost a few `ip` runs, so their result is kept until the set of names changes or a
+ * full snapshot asks for a fresh look (on connect, and whenever the API resyncs).
+ */
+export interface RouteGuardDeps {
+  /** The kernel's route lookup for one address (RouteProgrammer.lookup). */
+  lookup(address: string): Promise<RouteLookup | undefined>;
+  /** Gateways of the default routes (RouteProgrammer.defaultGateways). */
+  defaultGateways(): Promise<string[]>;
+  /** IPv4 addresses of a host name; default: the system resolver, 5 s at most. */
+  resolve?(name: string): Promise<string[]>;
+  /** The host of the API URL the agent connects to. */
+  readonly apiHost?: string | undefined;
+  warn?(message: string): void;
+}
+
+interface Target {
+  readonly host: string;
+  readonly what: string;
+}
+
+const RESOLVE_TIMEOUT_MS = 5000;
+
+async function systemResolve(name: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${RESOLVE_TIMEOUT_MS / 1000} s`)), RESOLVE_TIMEOUT_MS);
+  });
+  try {
+    const answers = await Promise.race([dnsLookup(name, { all: true, family: 4 }), timeout]);
+    return answers.map((answer) => answer.address);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The hosts of `remote` lines in the backbone link configs: the peers this switch dials. */
+export function linkRemotes(state: Pick<DesiredState, "links">): Target[] {
+  const targets: Target[] = [];
+  for (const link of state.links) {
+    for (const match of link.config.matchAll(/^remote[ \t]+(\S+)/gm)) {
+      if (match[1]) targets.push({ host: match[1], what: `the endpoint of backbone peer ${link.peerOffset}` });
+    }
+  }
+  return targets;
+}
+
+/** Every prefix the state can make the agent route: its routes, and the subnets behind hosts that may connect here. */
+export function routedPrefixes(state: Pick<DesiredState, "routes" | "hosts">): RoutedPrefix[] {
+  const routed: RoutedPrefix[] = state.routes.map((route) => ({
+    destination: route.destination,
+    source: `route via ${route.via} dev ${route.dev}`,
+  }));
+  for (const host of state.hosts) {
+    if (host.clientConfig === null) continue;
+    for (const subnet of host.subnets)
+      routed.push({ destination: subnet, source: `subnet behind host ${host.commonName}` });
+  }
+  return routed;
+}
+
+export class RouteGuard {
+  private cached: { key: string; kept: KeptAddress[] } | undefined;
+
+  constructor(private readonly deps: RouteGuardDeps) {}
+
+  /** Errors for the ack; none means the state's routes leave this switch its way out. */
+  async check(state: DesiredState, options: { fresh?: boolean } = {}): Promise<AgentError[]> {
+    const kept = await this.keptAddresses(state, options.fresh === true);
+    return unsafeRoutes(routedPrefixes(state), kept);
+  }
+
+  /** What the agent must keep reaching, as of the last lookup. */
+  async keptAddresses(state: Pick<DesiredState, "links">, fresh = false): Promise<KeptAddress[]> {
+    const targets: Target[] = [
+      ...(this.deps.apiHost ? [{ host: this.deps.apiHost, what: `the API host ${this.deps.apiHost}` }] : []),
+      ...linkRemotes(state),
+    ];
+    const key = JSON.stringify(targets);
+    if (!fresh && this.cached?.key === key) return this.cached.kept;
+    const kept = await this.look(targets);
+    this.cached = { key, kept };
+    return kept;
+  }
+
+  private async look(targets: readonly Target[]): Promise<KeptAddress[]> {
+    const kept = new Map<string, KeptAddress>();
+    const keep = (address: string, what: string) => {
+      if (!kept.has(address)) kept.set(address, { address, what });
+    };
+    for (const target of targets) {
+      for (const address of await this.addressesOf(target.host)) {
+        const what = address === target.host ? target.what : `${target.what} (${address})`;
+        const route = await this.deps.lookup(address).catch(() => undefined);
+        if (route?.type === "local") continue;
+        keep(address, what);
+        if (route?.gateway !== undefined) keep(route.gateway, `the gateway toward ${target.what}`);
+      }
+    }
+    for (const gateway of await this.deps.defaultGateways().catch(() => [])) {
+      keep(gateway, "the uplink gateway (default route)");
+    }
+    return [...kept.values()];
+  }
+
+  private async addressesOf(host: string): Promise<string[]> {
+    const bare = host.replace(/^\[|\]$/g, "");
+    if (parseIpv4(bare) !== undefined) return [bare];
+    if (bare.includes(":")) return []; // IPv6: the agent only routes IPv4.
+    try {
+      return await (this.deps.resolve ?? systemResolve)(bare);
+    } catch (error) {
+      this.deps.warn?.(
+        `route guard: cannot resolve ${bare}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return [];
+    }
+  }
+}
