@@ -16,7 +16,9 @@ describe("the console's live feed: who may open it, and how it ends [pglite]", (
   const origin = () => ({ origin: live.url });
 
   beforeAll(async () => {
-    live = await startLiveApi("pglite", {}, { heartbeatMs: 150, recheckMs: 200 });
+    // A heartbeat of 1 s, not less: with the test's own client in this process, a busy machine
+    // stalls the loop long enough to miss a tighter one and drop a healthy console (1006).
+    live = await startLiveApi("pglite", {}, { heartbeatMs: 1000, recheckMs: 200 });
     viewer = await seedToken(live.db, "viewer");
   });
   afterAll(() => live.close());
@@ -103,6 +105,21 @@ describe("the console's live feed: who may open it, and how it ends [pglite]", (
     const after = await openConsole(live, bearer(viewer));
     await after.next("welcome");
     after.close();
+  });
+
+  it("refuses a frame that announces more than a console may send as soon as its header arrives", async () => {
+    // Attack: a 30 MiB frame trickled in would be buffered whole (the agents' 32 MiB limit) before
+    // any check. Only the header and 1 KiB of body are sent: the close must not wait for the rest.
+    const greedy = await openConsole(live, bearer(viewer));
+    await greedy.next("welcome");
+    const tcp = (greedy.raw.socket as unknown as { _socket: import("node:net").Socket })._socket;
+    const header = Buffer.alloc(14);
+    header[0] = 0x81; // FIN, text
+    header[1] = 0x80 | 127; // masked, 64-bit length follows
+    header.writeBigUInt64BE(BigInt(30 * 1024 * 1024), 2);
+    header.writeUInt32BE(0x01020304, 10); // the mask
+    tcp.write(Buffer.concat([header, Buffer.alloc(1024, 0x55)]));
+    expect((await greedy.raw.waitClosed(WAIT)).code).toBe(1009);
   });
 
   it("drops a console that stops answering pings", async () => {

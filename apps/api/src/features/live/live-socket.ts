@@ -140,6 +140,7 @@ export function liveSocketRoute(
   return { recheck, shutdown };
 
   function open(socket: WebSocket, identity: Identity) {
+    if (!limitFrames(socket, MAX_CONSOLE_FRAME)) app.log.warn("live feed: cannot limit frame size at parse time");
     const peer: ConsolePeer = { socket, identity, alive: true };
     const welcome: LiveMessage = { type: "welcome", serverTime: new Date().toISOString() };
     socket.send(JSON.stringify(welcome));
@@ -155,6 +156,19 @@ export function liveSocketRoute(
     socket.on("close", () => consoles.delete(peer));
     socket.on("error", (error) => app.log.debug({ err: error }, "live feed socket error"));
   }
+}
+
+/**
+ * ws has one maxPayload per server, and the agents' channel needs 32 MiB; a console gets its own
+ * small limit on its socket's frame parser, so a frame that announces more is refused (1009) as
+ * soon as its header arrives, before its body is buffered. The `message` check stays as a second
+ * line should a ws upgrade rename the field (the limit then holds after receipt only).
+ */
+function limitFrames(socket: WebSocket, maxBytes: number): boolean {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (typeof receiver?._maxPayload !== "number") return false;
+  receiver._maxPayload = maxBytes;
+  return true;
 }
 
 function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
