@@ -397,6 +397,17 @@ export class Agent {
         case "reload":
           await this.management.signal("SIGHUP");
           return result(true);
+        case "session-snapshot": {
+          // The API checks a switch's claim to a host against OpenVPN's own list, not the hook's word.
+          if (!this.management.ready) return result(false, "the management interface is not connected: no status 3");
+          await this.pollStatus();
+          this.options.send({
+            type: "session-snapshot",
+            takenAt: new Date().toISOString(),
+            sessions: this.tracker.sessions(),
+          });
+          return result(true);
+        }
         case "diagnostics":
           return result(true, undefined, {
             protocolVersion: PROTOCOL_VERSION,

@@ -40,11 +40,22 @@ describe("session table changes as console messages", () => {
   });
 
   it("tells a reconnect on the same switch as disconnected then connected, and a snapshot's missing session as disconnected", () => {
+    // B's status 3 backs the roam first: a snapshot without the session then means it is over.
+    expect(sessionMessages(NET, sessions.snapshot("B", [{ ...report("web-1", 5000), hostId: "h1" }], 0), AT)).toEqual(
+      [],
+    );
     expect(summary(sessionMessages(NET, sessions.connect("B", "h1", report("web-1", 9000), 0), AT))).toEqual([
       ["disconnected", "B", null],
       ["connected", "B", null],
     ]);
     expect(summary(sessionMessages(NET, sessions.snapshot("B", [], 0), AT))).toEqual([["disconnected", "B", null]]);
+  });
+
+  it("tells a withdrawn claim as a move back to where the host was", () => {
+    const fresh = new LiveSessions(() => `s${++ids}`);
+    fresh.connect("A", "h2", report("db-1", 1000), 0);
+    fresh.connect("C", "h2", report("db-1", 5000), 0);
+    expect(summary(sessionMessages(NET, fresh.snapshot("C", [], 0), AT))).toEqual([["roamed", "A", "C"]]);
   });
 });
 
@@ -109,11 +120,14 @@ describe("audited actions as the lists they change", () => {
     expect(actions.length).toBeGreaterThan(25);
     const auditOnly = actions.filter((action) => resourcesOf(action).join() === "audit");
     expect(auditOnly).toEqual([
+      "host.clear-session",
       "host.kill-session",
       "session.login",
       "session.login-failed",
+      "session.login-failed-suppressed",
       "session.logout",
       "session.logout-everywhere",
+      "user.password-failed",
     ]);
   });
 });

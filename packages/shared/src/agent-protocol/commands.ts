@@ -23,6 +23,8 @@ export const AgentCommandSchema = Type.Object(
       ),
       Type.Object({ kind: Type.Literal("reload") }, { additionalProperties: false }),
       Type.Object({ kind: Type.Literal("diagnostics") }, { additionalProperties: false }),
+      // Answered with a session-snapshot from a fresh status 3: how the API checks a claim (issue 13).
+      Type.Object({ kind: Type.Literal("session-snapshot") }, { additionalProperties: false }),
     ]),
   },
   { additionalProperties: false },

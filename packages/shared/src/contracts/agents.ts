@@ -45,6 +45,29 @@ export const EnrollResponseSchema = Type.Object({
 });
 export type EnrollResponse = Static<typeof EnrollResponseSchema>;
 
+/**
+ * A session claim the API did not simply believe: a switch's claim to a host that its own status 3
+ * did not back up ("withdrawn": the routes went back), or a host two switches list at once
+ * ("double": the newer claim keeps the routes; briefly normal after a host left a switch without a
+ * goodbye, until that switch's keepalive times out). Also an audit row and a live message.
+ */
+export const SessionClaimConflictSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal("withdrawn"), Type.Literal("double")]),
+    networkId: IdSchema,
+    hostId: IdSchema,
+    commonName: Type.String(),
+    /** The switch whose claim this is about (withdrawn: its claim; double: the newer claim). */
+    claimedBy: IdSchema,
+    /** The switch the host's session is on now (null: none). */
+    heldBy: Nullable(IdSchema),
+    reason: Type.String(),
+    at: TimestampSchema,
+  },
+  { $id: "SessionClaimConflict" },
+);
+export type SessionClaimConflict = Static<typeof SessionClaimConflictSchema>;
+
 export const AgentStatusSchema = Type.Object(
   {
     switchId: IdSchema,
@@ -65,6 +88,8 @@ export const AgentStatusSchema = Type.Object(
     lastSeenAt: Nullable(TimestampSchema),
     /** Whether an agent credential is in force (enrolled and not revoked). */
     enrolled: Type.Boolean(),
+    /** The last session claim of this switch the API refused to simply believe, as this API instance saw it. */
+    claimConflict: Type.Optional(Nullable(SessionClaimConflictSchema)),
   },
   { $id: "AgentStatus" },
 );
@@ -106,6 +131,20 @@ export const KillSessionResultSchema = Type.Object({
   message: Nullable(Type.String()),
 });
 export type KillSessionResult = Static<typeof KillSessionResultSchema>;
+
+export const ClearSessionResultSchema = Type.Object({
+  /** The session records ended (in this API's table), with the switch each was on. */
+  ended: Type.Array(SessionRecordSchema),
+  /** The kill sent to the switch of the live session, when its agent is connected here. */
+  kill: Nullable(KillSessionResultSchema),
+});
+export type ClearSessionResult = Static<typeof ClearSessionResultSchema>;
+
+export const ClaimConflictQuerySchema = Type.Object(
+  { networkId: Type.Optional(IdSchema), switchId: Type.Optional(IdSchema), hostId: Type.Optional(IdSchema) },
+  { additionalProperties: false },
+);
+export type ClaimConflictQuery = Static<typeof ClaimConflictQuerySchema>;
 
 export const SwitchRoutesSchema = Type.Object({
   switchId: IdSchema,

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { AgentStatusSchema, SessionRecordSchema } from "./agents.ts";
+import { AgentStatusSchema, SessionClaimConflictSchema, SessionRecordSchema } from "./agents.ts";
 import { IdSchema, Nullable, TimestampSchema } from "./common.ts";
 
 // The console's live feed: one websocket per open console (GET /api/live, any signed-in role
@@ -31,6 +31,14 @@ export const LiveSessionSchema = Type.Object({
   session: SessionRecordSchema,
   /** For "roamed": the switch the host left. */
   previousSwitchId: Nullable(IdSchema),
+  at: TimestampSchema,
+});
+
+/** A session claim the API did not simply believe (withdrawn, or a host listed by two switches). */
+export const LiveSessionConflictSchema = Type.Object({
+  type: Type.Literal("session-conflict"),
+  networkId: IdSchema,
+  conflict: SessionClaimConflictSchema,
   at: TimestampSchema,
 });
 
@@ -77,6 +85,7 @@ export const LiveChangedSchema = Type.Object({
 export const LiveMessageSchema = Type.Union([
   LiveWelcomeSchema,
   LiveSessionSchema,
+  LiveSessionConflictSchema,
   LiveAgentSchema,
   LiveLinkSchema,
   LiveChangedSchema,

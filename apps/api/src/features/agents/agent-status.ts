@@ -1,4 +1,4 @@
-import type { AgentStatus } from "@switchboard/shared";
+import type { AgentStatus, SessionClaimConflict } from "@switchboard/shared";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { notFound } from "../../http/errors.ts";
 import { renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
@@ -26,6 +26,8 @@ export function agentStatusStore(
   hub: AgentHub,
   staleAfterMs: number,
   onChange?: AgentStatusListener,
+  /** The switch's last session claim conflict (sessions/claim-conflicts.ts). */
+  conflicts?: { lastOf(switchId: string): SessionClaimConflict | null },
 ) {
   const lastSeenWrite = new Map<string, number>();
   const writes = new Set<Promise<unknown>>();
@@ -160,6 +162,7 @@ export function agentStatusStore(
       connectedAt: row?.connectedAt?.toISOString() ?? null,
       lastSeenAt: row?.lastSeenAt?.toISOString() ?? null,
       enrolled: sw.agentCredentials.length > 0,
+      claimConflict: conflicts?.lastOf(switchId) ?? null,
     };
     return { networkId: sw.networkId, status };
   }

@@ -13,12 +13,14 @@ import {
   type ChannelSettings,
   DEFAULT_CHANNEL,
 } from "./channel/agent-channel.ts";
-import { AgentHub, CLOSE_REVOKED } from "./channel/agent-hub.ts";
+import { AgentHub, type AgentLink, CLOSE_REVOKED } from "./channel/agent-hub.ts";
 import { linkRoutes } from "./links/link-routes.ts";
 import { LinkStates } from "./links/link-states.ts";
+import { claimConflicts } from "./sessions/claim-conflicts.ts";
+import { sessionClearer } from "./sessions/clear-session.ts";
 import { sessionKiller } from "./sessions/kill-session.ts";
 import { sessionRoutes } from "./sessions/session-routes.ts";
-import { SessionStore } from "./sessions/session-store.ts";
+import { type Refusals, SessionStore } from "./sessions/session-store.ts";
 import { StateDispatcher } from "./state/state-dispatcher.ts";
 
 export interface AgentsOptions {
@@ -27,6 +29,8 @@ export interface AgentsOptions {
   tickMs?: number;
   /** Network revisions are polled this often for changes made outside this instance's requests (default 2 s). */
   pollMs?: number;
+  /** How long a switch's takeover of a host may wait for its status 3 to back it before it is withdrawn (default 10 s). */
+  claimWithinMs?: number;
 }
 
 /** Largest frame an agent may send: a route report or session snapshot of a big switch (set in app.ts). */
@@ -50,16 +54,44 @@ export async function registerAgents(
   const settings: ChannelSettings = { ...DEFAULT_CHANNEL, ...options.channel };
   const tickMs = options.tickMs ?? 50;
   const hub = new AgentHub();
-  const credentials = agentCredentials(prisma, (switchId) =>
-    hub.disconnect(switchId, CLOSE_REVOKED, "agent credential revoked"),
-  );
-  const status = agentStatusStore(prisma, hub, settings.heartbeatMs * 3, {
-    get listening() {
-      return live.listening;
-    },
-    changed: (networkId, agent) =>
-      live.publish({ type: "agent", networkId, status: agent, at: new Date().toISOString() }),
+  const credentials = agentCredentials(prisma, (switchId) => {
+    const networkId = hub.get(switchId)?.identity.networkId;
+    hub.disconnect(switchId, CLOSE_REVOKED, "agent credential revoked");
+    void distrust(switchId, "revoked", networkId);
   });
+  /**
+   * A switch no longer believed (revoked, disabled): its sessions end and its claims go back now,
+   * and the other switches of its network are asked what they have, so a host it had taken over
+   * is placed where it really is rather than nowhere.
+   */
+  async function distrust(switchId: string, reason: "revoked" | "disabled", networkId?: string) {
+    try {
+      await sessions.endSwitch(switchId, reason, networkId);
+      const network =
+        networkId ??
+        (await prisma.switch.findUnique({ where: { id: switchId }, select: { networkId: true } }))?.networkId;
+      for (const link of network ? hub.inNetwork(network) : []) {
+        if (link.identity.switchId !== switchId)
+          void hub.command(link.identity.switchId, { kind: "session-snapshot" }).result;
+      }
+    } catch (error) {
+      app.log.error({ err: error, switchId }, `ending the sessions of a ${reason} switch failed`);
+    }
+  }
+  const conflicts = claimConflicts({ prisma, publish: (message) => live.publish(message), log: app.log });
+  const status = agentStatusStore(
+    prisma,
+    hub,
+    settings.heartbeatMs * 3,
+    {
+      get listening() {
+        return live.listening;
+      },
+      changed: (networkId, agent) =>
+        live.publish({ type: "agent", networkId, status: agent, at: new Date().toISOString() }),
+    },
+    conflicts,
+  );
   const links = new LinkStates(prisma, (networkId, end) =>
     live.publish({
       type: "link",
@@ -83,6 +115,11 @@ export async function registerAgents(
       for (const message of sessionMessages(networkId, changes, new Date())) live.publish(message);
     },
     flushMs: tickMs,
+    // A disabled switch's reports are not believed until it is enabled again.
+    acceptsClaimsFrom: (networkId, switchId) => dispatcher?.switchEnabled(networkId, switchId) !== false,
+    requestSnapshot: (switchId, timeoutMs) => hub.command(switchId, { kind: "session-snapshot" }, timeoutMs).result,
+    onConflict: (networkId, conflict) => conflicts.flag(networkId, conflict),
+    ...(options.claimWithinMs === undefined ? {} : { corroborateWithinMs: options.claimWithinMs }),
   });
   const routes = new StateDispatcher({
     prisma,
@@ -92,10 +129,26 @@ export async function registerAgents(
     sessions,
     tickMs,
     pollMs: options.pollMs ?? 2000,
+    onSwitchEnabled(networkId, switchId, enabled) {
+      if (enabled) {
+        // What the switch has now is news again: ask for it rather than wait for its next change.
+        void hub.command(switchId, { kind: "session-snapshot" }).result;
+        return;
+      }
+      void distrust(switchId, "disabled", networkId);
+    },
   });
   dispatcher = routes;
   const routeReports = new Map<string, { report: RouteReport; at: Date }>();
   const killSession = sessionKiller(prisma, hub, sessions);
+  const clearSession = sessionClearer(prisma, hub, sessions);
+  /** What the session store refused of a message goes back to the agent, like a malformed frame. */
+  const refuse = (link: AgentLink, refusals: Refusals) => {
+    if (refusals.length === 0) return;
+    const message = `refused ${refusals.length} session report(s): ${refusals.slice(0, 5).join("; ")}`;
+    app.log.warn({ switchId: link.identity.switchId }, `agent channel: ${message}`);
+    link.send({ type: "error", code: "malformed", message: message.slice(0, 2048) });
+  };
 
   const events: ChannelEvents = {
     async connected(link, hello) {
@@ -107,9 +160,9 @@ export async function registerAgents(
         case "ack":
           return routes.ack(link, message);
         case "sessions":
-          return sessions.events(link.identity, message);
+          return refuse(link, await sessions.events(link.identity, message));
         case "session-snapshot":
-          return sessions.snapshot(link.identity, message);
+          return refuse(link, await sessions.snapshot(link.identity, message));
         case "route-report":
           routeReports.set(link.identity.switchId, { report: message, at: new Date() });
           return;
@@ -127,6 +180,7 @@ export async function registerAgents(
       await status.disconnected(link.identity.switchId);
     },
     seen: (link) => status.seen(link.identity.switchId),
+    revoked: (link) => distrust(link.identity.switchId, "revoked", link.identity.networkId),
   };
 
   // Every successful change through the API may alter what switches should have: look within a tick.
@@ -144,8 +198,9 @@ export async function registerAgents(
     await routes.settled();
     await sessions.close();
     await status.settled();
+    await conflicts.settled();
   });
-  sessionRoutes(app, { prisma, sessions, dispatcher: routes, killSession, routeReports });
+  sessionRoutes(app, { prisma, sessions, dispatcher: routes, killSession, clearSession, conflicts, routeReports });
   linkRoutes(app, { prisma, links });
 
   return {

@@ -56,6 +56,15 @@ export function describeLiveEvent(
       };
     case "changed":
       return { at: m.at, color: "indigo", text: `${m.actor ?? "someone"}: ${m.action}` };
+    case "session-conflict":
+      return {
+        at: m.at,
+        color: "red",
+        text:
+          m.conflict.kind === "withdrawn"
+            ? `${switchName(m.conflict.claimedBy)} claimed ${m.conflict.commonName} and could not back it up: claim withdrawn`
+            : `${m.conflict.commonName} is listed by ${switchName(m.conflict.claimedBy)} and another switch at once`,
+      };
   }
 }
 

@@ -32,6 +32,8 @@ export interface ChannelEvents {
   disconnected(link: AgentLink, current: boolean): Promise<void>;
   /** A sign of life (pong or frame), for last-seen bookkeeping. */
   seen(link: AgentLink): void;
+  /** The channel ended because its credential was revoked (seen at a heartbeat: perhaps by another instance). */
+  revoked?(link: AgentLink): Promise<void>;
 }
 
 const CLOSE_PROTOCOL = 4400;
@@ -113,13 +115,20 @@ export function agentChannelRoute(
     alive.set(socket, true);
     let link: AgentLink | undefined;
     let queue: Promise<void> = Promise.resolve();
+    // Once the API closes a channel (revoked, replaced, refused), nothing more it says is believed,
+    // not even frames already waiting in the queue: a revoked agent cannot slip claims in.
+    let closedByApi = false;
+    const close = (code: number, reason: string) => {
+      closedByApi = true;
+      socket.close(code, reason);
+    };
     const send = (message: ApiToAgentMessage) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
     };
-    const refuse = (code: ProtocolError["code"], message: string, close?: number) => {
+    const refuse = (code: ProtocolError["code"], message: string, closeWith?: number) => {
       log.warn({ code }, `agent channel: ${message}`);
       send({ type: "error", code, message: message.slice(0, 2048) });
-      if (close !== undefined) socket.close(close, code);
+      if (closeWith !== undefined) close(closeWith, code);
     };
     const helloTimer = setTimeout(
       () => refuse("malformed", "no hello within the time allowed", CLOSE_PROTOCOL),
@@ -132,7 +141,9 @@ export function agentChannelRoute(
       // A credential revoked elsewhere (another instance) ends the channel at the next heartbeat.
       void credentials.stillValid(identity.credentialId).then(
         (valid) => {
-          if (!valid) refuse("unauthorized", "the agent credential was revoked", CLOSE_REVOKED);
+          if (valid || closedByApi) return;
+          refuse("unauthorized", "the agent credential was revoked", CLOSE_REVOKED);
+          if (link) void events.revoked?.(link).catch((error) => log.error({ err: error }));
         },
         () => undefined,
       );
@@ -143,8 +154,10 @@ export function agentChannelRoute(
         ? ({ ok: false, error: "binary frames are not part of the protocol" } as const)
         : checkAgentMessage(frameText(data));
       // Frames are handled one at a time, in order: nothing overtakes the hello.
+      if (closedByApi) return;
       queue = track(
         queue.then(async () => {
+          if (closedByApi) return;
           if (!checked.ok) {
             refuse("malformed", `refused message: ${checked.error}`, link ? undefined : CLOSE_PROTOCOL);
             return;
@@ -194,7 +207,7 @@ export function agentChannelRoute(
         identity,
         agentVersion: message.agentVersion,
         send,
-        close: (code, reason) => socket.close(code, reason),
+        close,
       };
       hub.attach(link);
       send({ type: "welcome", protocolVersion: PROTOCOL_VERSION, switchId: identity.switchId });

@@ -1,10 +1,13 @@
 import { Type } from "@sinclair/typebox";
 import {
+  ClaimConflictQuerySchema,
+  ClearSessionResultSchema,
   ErrorResponseSchema,
   IdParamsSchema,
   KillSessionResultSchema,
   KillSessionSchema,
   type RouteReport,
+  SessionClaimConflictSchema,
   type SessionListQuery,
   SessionListQuerySchema,
   type SessionRecord,
@@ -17,6 +20,8 @@ import { notFound } from "../../../http/errors.ts";
 import type { TypedApp } from "../../../http/typed-app.ts";
 import { auditContextOf } from "../../audit/request-audit.ts";
 import type { StateDispatcher } from "../state/state-dispatcher.ts";
+import type { ClaimConflicts } from "./claim-conflicts.ts";
+import type { SessionClearer } from "./clear-session.ts";
 import type { SessionKiller } from "./kill-session.ts";
 import type { SessionStore } from "./session-store.ts";
 
@@ -27,13 +32,15 @@ export interface SessionRouteDeps {
   sessions: SessionStore;
   dispatcher: StateDispatcher;
   killSession: SessionKiller;
+  clearSession: SessionClearer;
+  conflicts: ClaimConflicts;
   /** The last route report of each switch's agent, as received by this instance. */
   routeReports: ReadonlyMap<string, { report: RouteReport; at: Date }>;
 }
 
-/** Live sessions, killing one, and each switch's routes (desired vs applied). */
+/** Live sessions, killing or clearing one, claim conflicts, and each switch's routes (desired vs applied). */
 export function sessionRoutes(app: TypedApp, deps: SessionRouteDeps) {
-  const { prisma, sessions, dispatcher, killSession, routeReports } = deps;
+  const { prisma, sessions, dispatcher, killSession, clearSession, conflicts, routeReports } = deps;
 
   async function list(query: SessionListQuery): Promise<SessionRecord[]> {
     // Read-your-writes: what the agents reported before this request is in the table.
@@ -102,6 +109,36 @@ export function sessionRoutes(app: TypedApp, deps: SessionRouteDeps) {
       },
     },
     (request) => killSession(request.params.id, request.body?.nextRemote === true, auditContextOf(request)),
+  );
+
+  app.post(
+    "/api/hosts/:id/clear-session",
+    {
+      config: { access: "admin" },
+      schema: {
+        tags: ["sessions"],
+        summary:
+          "End the host's session records whatever its switches say (routes withdrawn at once); the switch holding it is asked to drop the client",
+        params: IdParamsSchema,
+        response: { 200: ClearSessionResultSchema, ...errors },
+      },
+    },
+    (request) => clearSession(request.params.id, auditContextOf(request)),
+  );
+
+  app.get(
+    "/api/sessions/conflicts",
+    {
+      config: { access: "read" },
+      schema: {
+        tags: ["sessions"],
+        summary:
+          "Session claims the API did not simply believe (withdrawn, or a host two switches list), newest first, as this instance saw them",
+        querystring: ClaimConflictQuerySchema,
+        response: { 200: Type.Array(SessionClaimConflictSchema), 400: ErrorResponseSchema },
+      },
+    },
+    (request) => conflicts.list(request.query),
   );
 
   app.get(

@@ -3,7 +3,14 @@ import type { RouteSession, Session, SessionEvents, SessionSnapshot } from "@swi
 import type { FastifyBaseLogger } from "fastify";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { AgentIdentity } from "../agent-credentials.ts";
-import { type LiveSession, LiveSessions, type Reported, type SessionChange } from "./live-sessions.ts";
+import { claimProblem } from "./claim-rules.ts";
+import {
+  type ClaimConflict,
+  type LiveSession,
+  LiveSessions,
+  type Reported,
+  type SessionChange,
+} from "./live-sessions.ts";
 
 export interface SessionStoreDeps {
   prisma: PrismaClient;
@@ -16,7 +23,18 @@ export interface SessionStoreDeps {
   onChanges?(networkId: string, changes: readonly SessionChange[]): void;
   /** Session rows are written in batches this often. */
   flushMs: number;
+  /** False when the switch's reports are not to be believed now (it is disabled). Default: all are. */
+  acceptsClaimsFrom?(networkId: string, switchId: string): boolean;
+  /** Asks the switch's agent for a snapshot from a fresh status 3; resolves when it answered or gave up. */
+  requestSnapshot?(switchId: string, timeoutMs: number): Promise<unknown>;
+  /** A claim the store withdrew, or a host two switches list (claim-conflicts.ts tells people). */
+  onConflict?(networkId: string, conflict: ClaimConflict): void;
+  /** How long a takeover may wait for its switch's snapshot before it is withdrawn (default 10 s). */
+  corroborateWithinMs?: number;
 }
+
+/** What the store refused of one message, to tell the agent (field paths like the REST errors'). */
+export type Refusals = string[];
 
 function reported(session: Session): Reported {
   return {
@@ -42,6 +60,11 @@ export class SessionStore {
   private ends = new Map<string, { session: LiveSession; at: number; reason: string }>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Deadlines of unconfirmed takeovers, by session id. */
+  private readonly claimDeadlines = new Map<string, NodeJS.Timeout>();
+  /** Switches asked for a snapshot and not done answering; those to ask again once they are. */
+  private readonly asking = new Set<string>();
+  private readonly askAgain = new Set<string>();
 
   constructor(private readonly deps: SessionStoreDeps) {}
 
@@ -69,33 +92,106 @@ export class SessionStore {
     return this.networks.get(networkId)?.get(commonName)?.switchId;
   }
 
-  async events(agent: AgentIdentity, message: SessionEvents): Promise<void> {
+  async events(agent: AgentIdentity, message: SessionEvents): Promise<Refusals> {
     const sessions = await this.prepare(agent.networkId);
+    if (!this.believes(agent)) return [`switch ${agent.switchName} is disabled: its session reports are ignored`];
     const now = Date.now();
     const changes: SessionChange[] = [];
-    for (const event of message.events) {
+    const refusals: Refusals = [];
+    message.events.forEach((event, index) => {
       const report = reported(event.session);
       if (event.event === "disconnect") {
-        changes.push(...sessions.disconnect(agent.switchId, report, now));
-        continue;
+        changes.push(...sessions.disconnect(agent.switchId, report, now, event.source === "status"));
+        return;
+      }
+      const problem = claimProblem(report, now);
+      if (problem) {
+        refusals.push(`events[${index}].session.${problem}`);
+        return;
       }
       const hostId = this.deps.hostIdOf(agent.networkId, report.commonName);
       if (hostId === undefined) {
         this.deps.log.warn({ switchId: agent.switchId }, `session of unknown host ${report.commonName} ignored`);
-        continue;
+        return;
       }
       changes.push(...sessions.connect(agent.switchId, hostId, report, now));
-    }
+    });
     this.apply(agent.networkId, changes);
+    return refusals;
   }
 
-  async snapshot(agent: AgentIdentity, message: SessionSnapshot): Promise<void> {
+  async snapshot(agent: AgentIdentity, message: SessionSnapshot): Promise<Refusals> {
     const sessions = await this.prepare(agent.networkId);
-    const known = message.sessions.flatMap((session) => {
+    if (!this.believes(agent)) return [`switch ${agent.switchName} is disabled: its session reports are ignored`];
+    const now = Date.now();
+    const refusals: Refusals = [];
+    const known = message.sessions.flatMap((session, index) => {
+      const report = reported(session);
+      const problem = claimProblem(report, now);
+      if (problem) {
+        refusals.push(`sessions[${index}].${problem}`);
+        return [];
+      }
       const hostId = this.deps.hostIdOf(agent.networkId, session.commonName);
-      return hostId === undefined ? [] : [{ ...reported(session), hostId }];
+      return hostId === undefined ? [] : [{ ...report, hostId }];
     });
-    this.apply(agent.networkId, sessions.snapshot(agent.switchId, known, Date.now()));
+    this.apply(agent.networkId, sessions.snapshot(agent.switchId, known, now));
+    return refusals;
+  }
+
+  /** The switch is no longer believed (credential revoked, switch disabled): its sessions end and its claims go back. */
+  async endSwitch(switchId: string, reason: "revoked" | "disabled", networkId?: string): Promise<void> {
+    const ids = networkId ? [networkId] : [...this.networks.keys()];
+    for (const id of ids) {
+      const sessions = await this.prepare(id);
+      this.apply(id, sessions.endSwitch(switchId, reason, Date.now()));
+    }
+  }
+
+  /** Ends the host's session in the table (an admin's "clear session"); returns what it ended. */
+  async clear(networkId: string, commonName: string): Promise<LiveSession[]> {
+    const sessions = await this.prepare(networkId);
+    const changes = sessions.clear(commonName, Date.now());
+    this.apply(networkId, changes);
+    return changes.flatMap((change) => (change.kind === "ended" ? [change.session] : []));
+  }
+
+  private believes(agent: AgentIdentity): boolean {
+    return this.deps.acceptsClaimsFrom?.(agent.networkId, agent.switchId) ?? true;
+  }
+
+  /** An unconfirmed takeover: ask its switch for status 3 now, and withdraw it if no answer backs it in time. */
+  private awaitCorroboration(networkId: string, session: LiveSession): void {
+    const within = this.deps.corroborateWithinMs ?? 10_000;
+    const deadline = setTimeout(() => {
+      this.claimDeadlines.delete(session.id);
+      const sessions = this.networks.get(networkId);
+      const reason = `it did not answer with a status 3 snapshot within ${within / 1000} s`;
+      if (sessions) this.apply(networkId, sessions.expire(session.commonName, session.id, reason, Date.now()));
+    }, within);
+    deadline.unref();
+    this.claimDeadlines.set(session.id, deadline);
+    this.askForSnapshot(networkId, session.switchId);
+  }
+
+  /** One request per switch at a time: a switch making claims in a loop costs one status 3 per answer. */
+  private askForSnapshot(networkId: string, switchId: string): void {
+    const { requestSnapshot } = this.deps;
+    if (!requestSnapshot) return;
+    if (this.asking.has(switchId)) {
+      this.askAgain.add(switchId);
+      return;
+    }
+    this.asking.add(switchId);
+    const within = this.deps.corroborateWithinMs ?? 10_000;
+    void requestSnapshot(switchId, within)
+      .catch(() => undefined)
+      .finally(() => {
+        this.asking.delete(switchId);
+        if (this.askAgain.delete(switchId) && this.networks.get(networkId)?.hasClaims(switchId)) {
+          this.askForSnapshot(networkId, switchId);
+        }
+      });
   }
 
   /** Writes what is pending now; resolves when it is in the table. */
@@ -116,21 +212,42 @@ export class SessionStore {
   }
 
   close(): Promise<void> {
+    for (const deadline of this.claimDeadlines.values()) clearTimeout(deadline);
+    this.claimDeadlines.clear();
     return this.flush();
+  }
+
+  private dropDeadline(sessionId: string): void {
+    clearTimeout(this.claimDeadlines.get(sessionId));
+    this.claimDeadlines.delete(sessionId);
   }
 
   private apply(networkId: string, changes: SessionChange[]): void {
     if (changes.length === 0) return;
     const moved: string[] = [];
     for (const change of changes) {
-      if (change.kind === "started") {
-        this.inserts.set(change.session.id, change.session);
-        moved.push(change.session.commonName);
-      } else if (change.kind === "ended") {
-        this.ends.set(change.session.id, { session: change.session, at: change.at, reason: change.reason });
-        moved.push(change.session.commonName);
-      } else {
-        this.updates.set(change.session.id, change.session);
+      switch (change.kind) {
+        case "started":
+          this.inserts.set(change.session.id, change.session);
+          moved.push(change.session.commonName);
+          if (change.session.claim) this.awaitCorroboration(networkId, change.session);
+          break;
+        case "ended":
+          this.ends.set(change.session.id, { session: change.session, at: change.at, reason: change.reason });
+          moved.push(change.session.commonName);
+          this.dropDeadline(change.session.id);
+          break;
+        case "updated":
+          this.updates.set(change.session.id, change.session);
+          break;
+        case "confirmed":
+          this.dropDeadline(change.session.id);
+          // Does the switch the host came from still list it? Then two switches claim it at once.
+          if (change.displaced) this.askForSnapshot(networkId, change.displaced.switchId);
+          break;
+        case "conflict":
+          this.deps.onConflict?.(networkId, change.conflict);
+          break;
       }
     }
     if (moved.length > 0) this.deps.onRoutesChanged(networkId, moved);

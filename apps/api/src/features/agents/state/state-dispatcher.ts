@@ -26,6 +26,8 @@ export interface DispatcherDeps {
   tickMs: number;
   /** Network revisions are also polled this often, for changes made elsewhere (CRL refresher, other instances). */
   pollMs: number;
+  /** A loaded view found a switch disabled (or it was when first loaded), or enabled again. */
+  onSwitchEnabled?(networkId: string, switchId: string, enabled: boolean): void;
 }
 
 /** One agent's stream of desired states: its parts as last sent, and which network revision each stream revision carried. */
@@ -222,6 +224,11 @@ export class StateDispatcher {
     return state.routesOf(switchId);
   }
 
+  /** Whether the switch is enabled, as of the view the agents were last sent (undefined: not loaded). */
+  switchEnabled(networkId: string, switchId: string): boolean | undefined {
+    return this.networks.get(networkId)?.view?.switches.find((sw) => sw.id === switchId)?.enabled;
+  }
+
   /** The host id of a common name, as of the view the agents were last sent. */
   hostIdOf(networkId: string, commonName: string): string | undefined {
     return this.networks.get(networkId)?.view?.hostIds.get(commonName);
@@ -281,7 +288,13 @@ export class StateDispatcher {
       return;
     }
     for (const warning of view.warnings) this.deps.log.warn(`desired state: ${warning}`);
+    const before = sync.view;
     sync.view = view;
+    for (const sw of view.switches) {
+      const was = before?.switches.find((old) => old.id === sw.id)?.enabled;
+      if (was === sw.enabled || (was === undefined && sw.enabled)) continue;
+      this.deps.onSwitchEnabled?.(networkId, sw.id, sw.enabled);
+    }
     for (const stream of sync.streams.values()) {
       if (!view.switches.some((sw) => sw.id === stream.link.identity.switchId)) {
         stream.link.close(CLOSE_SWITCH_GONE, "switch removed");
