@@ -31,16 +31,32 @@ function open(url: string, headers: Record<string, string>): Promise<WebSocket> 
   });
 }
 
-/** An agent that says hello and acks every state it is sent, as a real one does. */
-async function agent(base: string, switchId: string): Promise<WebSocket> {
+interface BenchAgent {
+  socket: WebSocket;
+  /** What this switch has now, by common name: its answer when the API asks it to back a roam. */
+  sessions: Map<string, unknown>;
+}
+
+/**
+ * An agent that says hello, acks every state it is sent and answers the API's session-snapshot
+ * request (every roam is a claim the API checks), as a real one does.
+ */
+async function agent(base: string, switchId: string): Promise<BenchAgent> {
   const { token } = await call("POST", `${base}/api/switches/${switchId}/enrollment`, {});
   const { credential } = await call("POST", `${base}/api/agent/enroll`, { token }, {});
   const socket = await open(`${base.replace(/^http/, "ws")}/api/agent/channel`, {
     authorization: `Bearer ${credential}`,
   });
+  const sessions = new Map<string, unknown>();
   const snapshot = new Promise<void>((resolve) => {
     socket.on("message", (data) => {
       const message = JSON.parse(String(data));
+      if (message.type === "command" && message.command.kind === "session-snapshot") {
+        const takenAt = new Date().toISOString();
+        socket.send(JSON.stringify({ type: "session-snapshot", takenAt, sessions: [...sessions.values()] }));
+        socket.send(JSON.stringify({ type: "command-result", id: message.id, ok: true }));
+        return;
+      }
       if (message.type !== "desired-state" && message.type !== "desired-state-delta") return;
       socket.send(JSON.stringify({ type: "ack", revision: message.revision, ok: true, errors: [], resync: false }));
       if (message.type === "desired-state") resolve();
@@ -48,7 +64,7 @@ async function agent(base: string, switchId: string): Promise<WebSocket> {
   });
   socket.send(JSON.stringify({ type: "hello", protocolVersion: 1, agentVersion: "bench", switchId, revision: null }));
   await snapshot;
-  return socket;
+  return { socket, sessions };
 }
 
 async function main() {
@@ -74,9 +90,9 @@ async function main() {
       networkId: network.id,
       hosts: hosts.map((commonName) => ({ commonName })),
     });
-    const agents = [];
+    const agents: BenchAgent[] = [];
     for (const sw of switches) agents.push(await agent(base, sw.id));
-    sockets.push(...agents);
+    sockets.push(...agents.map((a) => a.socket));
 
     const feed = await open(`${base.replace(/^http/, "ws")}/api/live`, auth);
     sockets.push(feed);
@@ -88,18 +104,32 @@ async function main() {
 
     const latencies: number[] = [];
     let lost = 0;
-    let clock = Date.now();
+    // Each connect more than a second newer than the last (so every one is news: connected or
+    // roamed, never the same session again), yet never ahead of the API's clock (it refuses
+    // sessions more than 5 s in its future): the clock starts that far in the past.
+    let clock = Date.now() - (EVENTS + 1) * 1001;
     for (let i = 0; i < EVENTS; i++) {
       const commonName = hosts[i % hosts.length] as string;
-      const socket = agents[i % agents.length] as WebSocket;
-      clock += 1000; // each connect newer than the last, so every one is news (connected or roamed)
+      const switchAgent = agents[i % agents.length] as BenchAgent;
+      clock += 1001;
       const connectedAt = new Date(clock).toISOString();
       const seen = new Promise<number | undefined>((resolve) => {
         waiting.set(commonName, resolve);
         setTimeout(() => resolve(undefined), LOST_MS).unref();
       });
+      const session = {
+        commonName,
+        realAddress: "198.51.100.7:1194",
+        virtualAddress: null,
+        clientId: i,
+        connectedAt,
+        bytesReceived: 0,
+        bytesSent: 0,
+      };
+      for (const other of agents) other.sessions.delete(commonName);
+      switchAgent.sessions.set(commonName, session);
       const sentAt = performance.now();
-      socket.send(
+      switchAgent.socket.send(
         JSON.stringify({
           type: "sessions",
           events: [
@@ -107,15 +137,7 @@ async function main() {
               event: "connect",
               source: "hook",
               at: connectedAt,
-              session: {
-                commonName,
-                realAddress: "198.51.100.7:1194",
-                virtualAddress: null,
-                clientId: i,
-                connectedAt,
-                bytesReceived: 0,
-                bytesSent: 0,
-              },
+              session,
             },
           ],
         }),
