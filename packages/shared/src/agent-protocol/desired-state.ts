@@ -17,6 +17,8 @@ export const ServerFilesSchema = Type.Object(
     serverKey: text(64 * 1024),
     crl: text(8 * 1024 * 1024),
     tlsCryptKey: text(8 * 1024),
+    /** The backbone links' own tls-crypt key (hosts never get it). */
+    backboneTlsCryptKey: text(8 * 1024),
     backboneCert: text(64 * 1024),
     backboneKey: text(64 * 1024),
   },

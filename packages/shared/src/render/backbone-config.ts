@@ -1,6 +1,7 @@
 import { formatIpv4 } from "../net/ipv4.ts";
 import { type CheckedSwitch, checkNetwork, checkSwitchSet } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
+import { BACKBONE_RULES, OPENVPN_GROUP, OPENVPN_USER, SERVER_AUTH_OID } from "./directive-rules.ts";
 import type { RenderNetwork, RenderPaths, RenderSwitch } from "./model.ts";
 import { backboneCommonName, backboneDevice, checkedLinkPort, type LinkRole, linkRole } from "./naming.ts";
 import { backboneLinkPaths } from "./paths.ts";
@@ -17,12 +18,12 @@ import * as v from "./validate.ts";
  * would accept any host certificate: only switch certificates have it. ccd-exclusive keeps
  * backbone certificates out of the data servers.
  *
+ * The links have their own tls-crypt key (not the data servers' one, which every host profile
+ * carries), so a host or former host cannot even start a TLS handshake with a link end.
+ *
  * Over TCP the TLS server end also accepts the connection (tcp-server) and the other end dials
  * it (tcp-client); over UDP both ends bind their own port and send to the peer's.
  */
-
-/** id-kp-serverAuth, in the OID form `remote-cert-eku` takes without quoting. */
-const SERVER_AUTH_OID = "1.3.6.1.5.5.7.3.1";
 
 export interface BackboneEnd {
   readonly switchId: string;
@@ -54,7 +55,7 @@ function renderEnd(
   const managementSocket = v.socketPath("paths.managementSocket", files.managementSocket);
   const tcp = net.proto === "tcp";
 
-  const out = new ConfigWriter()
+  const out = new ConfigWriter(BACKBONE_RULES)
     .comment(`Switchboard backbone link, ${role} end. The agent overwrites this file.`)
     .directive("dev", device)
     .directive("dev-type", "tun");
@@ -83,13 +84,16 @@ function renderEnd(
   else out.directive("remote-cert-tls", "server");
   out
     .directive("verify-x509-name", backboneCommonName(peer), "name")
-    .directive("tls-crypt", v.absolutePath("paths.tlsCryptKey", paths.tlsCryptKey))
+    .directive("tls-crypt", v.absolutePath("paths.backboneTlsCryptKey", paths.backboneTlsCryptKey))
     .directive("crl-verify", v.absolutePath("paths.crl", paths.crl))
     .directive("data-ciphers", net.ciphers)
     .directive("allow-compression", "no")
     .directive("keepalive", net.keepaliveInterval, net.keepaliveTimeout);
   if (!tcp) out.directive("explicit-exit-notify", 1);
   out
+    .comment("Runs unprivileged once the keys are read and the device is open (see server-config.ts).")
+    .directive("user", OPENVPN_USER)
+    .directive("group", OPENVPN_GROUP)
     .directive("persist-key")
     .directive("persist-tun")
     .directive("management", managementSocket, "unix")

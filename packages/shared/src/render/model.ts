@@ -72,7 +72,10 @@ export interface RenderPaths {
   readonly backboneCert: string;
   readonly backboneKey: string;
   readonly crl: string;
+  /** tls-crypt key of the data server, also in every host profile. */
   readonly tlsCryptKey: string;
+  /** tls-crypt key of the backbone links: only switches hold it, so no host gets past a link's first gate. */
+  readonly backboneTlsCryptKey: string;
   readonly ccdDir: string;
   readonly managementSocket: string;
   readonly statusFile: string;

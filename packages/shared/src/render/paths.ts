@@ -17,6 +17,7 @@ export function switchPaths(baseDir: string): RenderPaths {
     backboneKey: `${base}/backbone.key`,
     crl: `${base}/crl.pem`,
     tlsCryptKey: `${base}/tls-crypt.key`,
+    backboneTlsCryptKey: `${base}/backbone-tls-crypt.key`,
     ccdDir: `${base}/ccd`,
     managementSocket: `${base}/server.sock`,
     statusFile: `${base}/status.log`,

@@ -2,6 +2,7 @@ import { checkHost, checkNetwork, checkSwitchSet } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
 import { RenderError } from "./errors.ts";
 import type { ProfileSecrets, RenderHost, RenderNetwork, RenderSwitch } from "./model.ts";
+import { SERVER_NAME_PREFIX } from "./naming.ts";
 import { CERTIFICATE_LABELS, checkPemBlock, checkTlsCryptKey, PRIVATE_KEY_LABELS } from "./pem.ts";
 
 /**
@@ -65,6 +66,8 @@ export function renderClientProfile(
     .directive("persist-key")
     .directive("persist-tun")
     .directive("remote-cert-tls", "server")
+    // Backbone certificates carry serverAuth too: only a data server's name (server.<switch id>) will do.
+    .directive("verify-x509-name", SERVER_NAME_PREFIX, "name-prefix")
     .directive("server-poll-timeout", SERVER_POLL_TIMEOUT)
     // No pause before the first retry (a roam or a clean failover then takes ~1 s, not ~2 s,
     // measured in the lab); OpenVPN still backs off after five failures per remote, here up to

@@ -1,6 +1,7 @@
 import { formatIpv4 } from "../net/ipv4.ts";
 import { checkNetwork, checkSwitchSet, routeArgs } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
+import { OPENVPN_GROUP, OPENVPN_USER, SERVER_RULES } from "./directive-rules.ts";
 import { RenderError } from "./errors.ts";
 import type { RenderNetwork, RenderPaths, RenderSwitch } from "./model.ts";
 import { serverDeviceName } from "./naming.ts";
@@ -31,7 +32,7 @@ export function renderSwitchServerConfig(
   const mask = net.dataMask;
   const own = formatIpv4(self.data);
 
-  const out = new ConfigWriter()
+  const out = new ConfigWriter(SERVER_RULES)
     .comment("Switchboard switch server. Rendered by the API; the agent overwrites this file.")
     .directive("mode", "server")
     .directive("tls-server")
@@ -80,12 +81,14 @@ export function renderSwitchServerConfig(
     .directive("client-connect", hook)
     .directive("client-disconnect", hook)
     .directive("management", v.socketPath("paths.managementSocket", paths.managementSocket), "unix")
-    .directive("persist-key")
-    .directive("persist-tun")
     .directive("status", v.absolutePath("paths.statusFile", paths.statusFile), 10)
     .directive("status-version", 3)
-    .comment("No user/group: the agent runs OpenVPN as root, and SIGHUP reloads re-read the")
-    .comment("root-only key files and the hook talks to the agent's socket.")
+    .comment("Root only to start: OpenVPN reads its keys and opens the tun device and sockets, then")
+    .comment("runs as nobody; persist-key and persist-tun keep them across restarts it makes itself.")
+    .directive("user", OPENVPN_USER)
+    .directive("group", OPENVPN_GROUP)
+    .directive("persist-key")
+    .directive("persist-tun")
     .directive("verb", 3);
   return out.toString();
 }

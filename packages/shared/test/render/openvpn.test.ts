@@ -90,7 +90,8 @@ function makePki(dir: string, backboneIds: string[], hostNames: string[], impost
     ]);
     chmodSync(join(dir, `${file}.key`), 0o600);
   };
-  issue("server", "switch-server", "serverAuth");
+  // Profiles accept only a server certificate named server.<switch id> (verify-x509-name).
+  issue("server", "server.test-switch", "serverAuth");
   for (const id of backboneIds) issue(`backbone-${id}`, `backbone.${id}`, "serverAuth,clientAuth");
   for (const name of hostNames) issue(`host-${name}`, name, "clientAuth");
   // A host certificate (clientAuth only) that carries a switch's backbone CN.
@@ -104,6 +105,18 @@ function makePki(dir: string, backboneIds: string[], hostNames: string[], impost
   );
   run(["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", "crl.pem"]);
   execFileSync(OPENVPN, ["--genkey", "tls-crypt", join(dir, "tls-crypt.key")], { stdio: "pipe" });
+  execFileSync(OPENVPN, ["--genkey", "tls-crypt", join(dir, "backbone-tls-crypt.key")], { stdio: "pipe" });
+}
+
+/**
+ * As root the namespace needs no user namespace, and OpenVPN switches to nobody as rendered. An
+ * unprivileged run maps only its own id into the namespace (-r): no other user exists there, so
+ * `user`/`group` are left out (the drop itself is proven by the root runs and the agent's lab).
+ */
+const AS_ROOT = process.getuid?.() === 0;
+const UNSHARE = AS_ROOT ? ["-n", "--pid", "--fork", "--kill-child"] : ["-rn", "--pid", "--fork", "--kill-child"];
+function runnable(config: string): string {
+  return AS_ROOT ? config : config.replace(/^(user|group) .*\n/gm, "");
 }
 
 interface Program {
@@ -132,7 +145,7 @@ async function runInNamespace(dir: string, programs: Program[], waits: Wait[]): 
   );
   const script = join(dir, "run.sh");
   writeFileSync(script, `${lines.join("\n")}\n`);
-  const child: ChildProcess = spawn("unshare", ["-rn", "--pid", "--fork", "--kill-child", "sh", script], {
+  const child: ChildProcess = spawn("unshare", [...UNSHARE, "sh", script], {
     stdio: "ignore",
   });
   await new Promise<void>((resolve, reject) => {
@@ -167,16 +180,24 @@ function writeAtomically(path: string, content: string | Buffer, mode: number): 
   renameSync(temp, path);
 }
 
-function installSwitch(fixture: Fixture, sw: RenderSwitch, pki: string, backbone = `backbone-${sw.id}`): RenderPaths {
-  const paths = switchPaths(join(root, fixture.name, backbone === `backbone-${sw.id}` ? sw.name : backbone));
+function installSwitch(
+  fixture: Fixture,
+  sw: RenderSwitch,
+  pki: string,
+  backbone = `backbone-${sw.id}`,
+  folder = backbone === `backbone-${sw.id}` ? sw.name : backbone,
+): RenderPaths {
+  const paths = switchPaths(join(root, fixture.name, folder));
   mkdirSync(paths.ccdDir, { recursive: true });
-  const copy = (from: string, to: string) => writeAtomically(to, readFileSync(join(pki, from)), 0o600);
-  copy("ca.crt", paths.caCert);
-  copy("crl.pem", paths.crl);
+  // The modes the agent writes: keys for root only (read before the drop), the rest for OpenVPN as nobody.
+  const copy = (from: string, to: string, mode = 0o600) => writeAtomically(to, readFileSync(join(pki, from)), mode);
+  copy("ca.crt", paths.caCert, 0o644);
+  copy("crl.pem", paths.crl, 0o644);
   copy("tls-crypt.key", paths.tlsCryptKey);
-  copy("server.crt", paths.serverCert);
+  copy("backbone-tls-crypt.key", paths.backboneTlsCryptKey);
+  copy("server.crt", paths.serverCert, 0o644);
   copy("server.key", paths.serverKey);
-  copy(`${backbone}.crt`, paths.backboneCert);
+  copy(`${backbone}.crt`, paths.backboneCert, 0o644);
   copy(`${backbone}.key`, paths.backboneKey);
   writeAtomically(paths.hookCommand, "#!/bin/sh\nexit 0\n", 0o755);
   for (const host of fixture.hosts) {
@@ -200,6 +221,8 @@ describeNeeding(
 
     beforeAll(() => {
       root = mkdtempSync(join(tmpdir(), "sb-render-"));
+      // Like the agent's folder: OpenVPN, as nobody, passes through to ccd/ and the CRL.
+      chmodSync(root, 0o711);
       mkdirSync(pki());
       const ids = fixtures.flatMap((fixture) => fixture.switches.map((sw) => sw.id));
       const cns = [...fixtures.flatMap((fixture) => fixture.hosts.map((host) => host.commonName)), "stranger"];
@@ -218,7 +241,10 @@ describeNeeding(
         const paths = installSwitch(fixture, first, pki());
         const dir = join(root, fixture.name);
         const files: Program[] = [{ name: "server", config: join(dir, "server.conf") }];
-        writeFileSync(files[0]?.config ?? "", renderSwitchServerConfig(fixture.network, first, switches, paths));
+        writeFileSync(
+          files[0]?.config ?? "",
+          runnable(renderSwitchServerConfig(fixture.network, first, switches, paths)),
+        );
         const profile = (cn: string, base: RenderHost = host) => {
           const file = join(dir, `${cn}.ovpn`);
           const read = (name: string) => readFileSync(join(pki(), name), "utf8");
@@ -247,6 +273,8 @@ describeNeeding(
         const server = logs.server ?? "";
         const client = logs[host.commonName] ?? "";
         expect(server, "server.log").toContain(READY);
+        // Root only to start; the client's ccd file and the CRL are then read as nobody.
+        if (AS_ROOT) expect(server, "server.log").toMatch(/UID set to nobody/);
         expect(client, `${host.commonName}.log`).toContain(READY);
         const reply = /PUSH_REPLY,([^']*)/.exec(client)?.[1] ?? "";
         expect(reply).toContain(`ifconfig ${host.address} `);
@@ -280,7 +308,7 @@ describeNeeding(
           const ends = link.a.role === "tls-server" ? [link.a, link.b] : [link.b, link.a];
           const programs = ends.map((end) => {
             const config = join(dir, `${end.switchId}.conf`);
-            writeFileSync(config, end.config);
+            writeFileSync(config, runnable(end.config));
             return { name: end.switchId, config };
           });
           const logs = await runInNamespace(
@@ -299,6 +327,81 @@ describeNeeding(
       }
     }
 
+    it("a host's profile cannot even start a handshake with a backbone link end (the links have their own tls-crypt key)", async () => {
+      const [a, b] = onLoopback(twoSwitch) as [RenderSwitch, RenderSwitch];
+      const host = twoSwitch.hosts[0] as RenderHost;
+      const dir = join(root, twoSwitch.name, "host-at-link");
+      mkdirSync(dir, { recursive: true });
+      const link = renderBackboneLinkConfigs(twoSwitch.network, a, b, installSwitch(twoSwitch, a, pki()));
+      const end = link.a.role === "tls-server" ? link.a : link.b;
+      const linkConfig = join(dir, "link.conf");
+      writeFileSync(linkConfig, runnable(end.config));
+      const read = (name: string) => readFileSync(join(pki(), name), "utf8");
+      // A former host keeps its profile: the data servers' tls-crypt key and its own certificate.
+      const profile = renderClientProfile(twoSwitch.network, host, [a, b], {
+        caPem: read("ca.crt"),
+        certPem: read(`host-${host.commonName}.crt`),
+        keyPem: read(`host-${host.commonName}.key`),
+        tlsCryptKey: read("tls-crypt.key"),
+      }).replace(/^remote .*$/gm, "");
+      const hostConfig = join(dir, "host.ovpn");
+      writeFileSync(hostConfig, `${profile}remote ${a.endpointHost} ${end.localPort}\n`);
+
+      const logs = await runInNamespace(
+        dir,
+        [
+          { name: "link", config: linkConfig },
+          { name: "host", config: hostConfig },
+        ],
+        [{ log: "link", pattern: "tls-crypt unwrapping failed" }],
+      );
+
+      expectClean(logs);
+      expect(logs.link, "link.log").toMatch(/tls-crypt unwrapping failed/);
+      // Refused before TLS: its certificate was never even looked at.
+      expect(logs.link, "link.log").not.toMatch(/VERIFY/);
+    });
+
+    it("a switch's backbone certificate (it has serverAuth too) cannot pose as a data server to hosts", async () => {
+      const fixture = twoSwitch;
+      const switches = onLoopback(fixture);
+      const first = switches[0] as RenderSwitch;
+      const other = switches[1] as RenderSwitch;
+      const host = fixture.hosts[0] as RenderHost;
+      const dir = join(root, fixture.name, "backbone-as-server");
+      mkdirSync(dir, { recursive: true });
+      const paths = installSwitch(fixture, first, pki(), `backbone-${first.id}`, "backbone-as-server");
+      // The other switch's backbone key pair in the data server's place (what a compromised switch holds).
+      writeAtomically(paths.serverCert, readFileSync(join(pki(), `backbone-${other.id}.crt`)), 0o644);
+      writeAtomically(paths.serverKey, readFileSync(join(pki(), `backbone-${other.id}.key`)), 0o600);
+      const serverConfig = join(dir, "server.conf");
+      writeFileSync(serverConfig, runnable(renderSwitchServerConfig(fixture.network, first, switches, paths)));
+      const read = (name: string) => readFileSync(join(pki(), name), "utf8");
+      const hostConfig = join(dir, "host.ovpn");
+      writeFileSync(
+        hostConfig,
+        renderClientProfile(fixture.network, host, [first], {
+          caPem: read("ca.crt"),
+          certPem: read(`host-${host.commonName}.crt`),
+          keyPem: read(`host-${host.commonName}.key`),
+          tlsCryptKey: read("tls-crypt.key"),
+        }),
+      );
+
+      const logs = await runInNamespace(
+        dir,
+        [
+          { name: "server", config: serverConfig },
+          { name: "host", config: hostConfig },
+        ],
+        [{ log: "host", pattern: "VERIFY X509NAME ERROR" }],
+      );
+
+      expectClean(logs);
+      expect(logs.host, "host.log").toContain(`VERIFY X509NAME ERROR: CN=backbone.${other.id}, must be server.`);
+      expect(logs.host, "host.log").not.toContain(READY);
+    });
+
     it("a host certificate carrying a switch's backbone CN cannot join the backbone", async () => {
       const [a, b] = onLoopback(twoSwitch) as [RenderSwitch, RenderSwitch];
       const dir = join(root, twoSwitch.name, "impostor-link");
@@ -312,7 +415,7 @@ describeNeeding(
       );
       const programs = [link.a, link.b].map((end) => {
         const config = join(dir, `${end.role}.conf`);
-        writeFileSync(config, end.config);
+        writeFileSync(config, runnable(end.config));
         return { name: end.role, config };
       });
       const logs = await runInNamespace(dir, programs, [{ log: "tls-server", pattern: "VERIFY EKU ERROR" }]);

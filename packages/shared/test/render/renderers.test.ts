@@ -6,7 +6,9 @@ import {
   renderClientConfigFile,
   renderClientProfile,
   renderSwitchServerConfig,
+  SERVER_NAME_PREFIX,
   SERVER_POLL_TIMEOUT,
+  serverCommonName,
   switchPaths,
 } from "../../src/render/index.ts";
 import { fakePem, threeSwitch, twoSwitch } from "./fixtures.ts";
@@ -64,8 +66,26 @@ describe("server config", () => {
     expect(udp).toContain("\nremote-cert-tls client\n");
   });
 
-  it("leaves out user/group and host-specific routes", () => {
-    expect(udp).not.toMatch(/^(user|group|route) /m);
+  it("drops to nobody:nogroup after start, keeping keys and device, and leaves out host-specific routes", () => {
+    expect(udp).toMatch(/^user nobody\ngroup nogroup\npersist-key\npersist-tun$/m);
+    expect(udp).not.toMatch(/^route /m);
+  });
+});
+
+describe("backbone link end", () => {
+  const { network, switches } = twoSwitch;
+  const link = renderBackboneLinkConfigs(network, switches[0] as RenderSwitch, switches[1] as RenderSwitch, paths);
+
+  it("uses the links' own tls-crypt key, which no host profile carries, and pins the peer's exact name", () => {
+    for (const end of [link.a, link.b]) {
+      expect(end.config).toContain("\ntls-crypt /srv/sb/backbone-tls-crypt.key\n");
+      expect(end.config).not.toContain("/srv/sb/tls-crypt.key");
+      expect(end.config).toContain(`\nverify-x509-name backbone.${end.peerId} name\n`);
+    }
+  });
+
+  it("drops to nobody:nogroup after start, keeping keys and device", () => {
+    expect(link.a.config).toMatch(/^user nobody\ngroup nogroup\npersist-key\npersist-tun$/m);
   });
 });
 
@@ -130,6 +150,15 @@ describe("client profile", () => {
     const text = renderClientProfile(network, host, switches, ca);
     expect(text).toContain("<ca>\n-----BEGIN CERTIFICATE-----\n");
     expect(text).not.toMatch(/<cert>|<key>|<tls-crypt>/);
+  });
+
+  it("accepts only a server certificate named server.<switch id>, not a backbone one (serverAuth too)", () => {
+    expect(renderClientProfile(network, host, switches, ca)).toMatch(
+      /^remote-cert-tls server\nverify-x509-name server\. name-prefix$/m,
+    );
+    expect(serverCommonName(switches[0] as RenderSwitch)).toMatch(
+      new RegExp(`^${SERVER_NAME_PREFIX.replace(".", "\\.")}`),
+    );
   });
 
   it("refuses two enabled switches with the same endpoint", () => {
