@@ -22,6 +22,7 @@ import { LinkMonitor } from "./openvpn/link-monitor.ts";
 import { ManagementClient } from "./openvpn/management-client.ts";
 import { checkApiMessage } from "./protocol/check-message.ts";
 import { applyActions } from "./reconcile/apply.ts";
+import { checkStateConfigs } from "./reconcile/config-guard.ts";
 import { applyDelta, isVerifiedSnapshot } from "./reconcile/desired-state.ts";
 import { CCD_DIR, HOOK_FIFO } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
@@ -31,6 +32,7 @@ import { RouteGuard } from "./reconcile/route-guard.ts";
 import type { RouteApplyResult } from "./routes/route-programmer.ts";
 import { RouteProgrammer } from "./routes/route-programmer.ts";
 import { SessionTracker } from "./sessions/session-tracker.ts";
+import { letOpenVpnReach } from "./supervise/openvpn-access.ts";
 import { OpenVpnProcesses } from "./supervise/openvpn-processes.ts";
 import type { Spawner } from "./supervise/process-supervisor.ts";
 import { type CommandRunner, spawnRunner } from "./system/command-runner.ts";
@@ -174,6 +176,7 @@ export class Agent {
   /** Restores the cached desired state and applies it, whether or not the API is reachable. */
   async start(): Promise<void> {
     await this.hook.start();
+    await letOpenVpnReach(this.options.baseDir, this.log);
     this.management.on("client", (n) => this.sessionEvents(this.tracker.onClientNotification(n)));
     this.management.on("warning", (message) => this.log.warn(`management: ${message}`));
     this.management.start();
@@ -220,6 +223,7 @@ export class Agent {
           );
           return;
         }
+        if (this.refuse(message)) return;
         if (await this.refuseUnsafeRoutes(message, true)) return;
         this.state = message;
         this.verified = isVerifiedSnapshot(message);
@@ -236,6 +240,7 @@ export class Agent {
           );
           return;
         }
+        if (this.refuse(result.state)) return;
         if (await this.refuseUnsafeRoutes(result.state, false)) return;
         this.state = result.state;
         this.verified = false;
@@ -247,6 +252,18 @@ export class Agent {
         this.options.send(await this.command(message));
         return;
     }
+  }
+
+  /**
+   * A state whose configs are not what packages/shared renders is refused whole: acked with the
+   * reasons, and neither kept, cached, written nor run. The switch stays at its last good state.
+   */
+  private refuse(candidate: DesiredState): boolean {
+    const errors = checkStateConfigs(candidate, this.options.baseDir);
+    if (errors.length === 0) return false;
+    this.log.warn(`refused desired state revision ${candidate.revision}: ${errors[0]?.target}: ${errors[0]?.message}`);
+    this.options.send(this.ack(false, errors, false));
+    return true;
   }
 
   /**
@@ -336,9 +353,28 @@ export class Agent {
     return {
       files: this.files,
       routes: this.routes,
-      server: this.management.ready ? this.management : undefined,
+      // Managed: the agent restarts the server itself, so a reload does not wait for the
+      // management interface (right after a start it may not be connected yet).
+      server:
+        this.management.ready || this.processes?.running().server
+          ? {
+              reload: () => this.reloadServer(),
+              clientKill: (clientId: number, nextRemote?: boolean) => this.management.clientKill(clientId, nextRemote),
+            }
+          : undefined,
       link: (peerOffset: number) => this.processes?.link(peerOffset),
     };
+  }
+
+  /**
+   * Managed: restart the data server (it reads its keys as root only at start). External: SIGHUP
+   * through the management interface; OpenVPN, running as nobody by then, exits because it cannot
+   * re-read its keys, and its service manager starts it again (Restart=on-failure).
+   */
+  private async reloadServer(): Promise<void> {
+    // Not running (waiting out a backoff): it reads the new files when it starts.
+    if (this.processes) await this.processes.reloadServer();
+    else await this.management.signal("SIGHUP");
   }
 
   private reportRoutes(state: DesiredState, result: RouteApplyResult): void {
@@ -395,7 +431,7 @@ export class Agent {
           return result(true);
         }
         case "reload":
-          await this.management.signal("SIGHUP");
+          await this.reloadServer();
           return result(true);
         case "session-snapshot": {
           // The API checks a switch's claim to a host against OpenVPN's own list, not the hook's word.
@@ -427,7 +463,15 @@ export class Agent {
   private async readCache(): Promise<DesiredState | undefined> {
     try {
       const data: unknown = JSON.parse(await readFile(join(this.options.baseDir, CACHE), "utf8"));
-      if (checkCached.Check(data) && data.switchId === this.options.switchId) return data;
+      if (checkCached.Check(data) && data.switchId === this.options.switchId) {
+        // Only checked states are cached; one that fails now was cached by an older agent.
+        const errors = checkStateConfigs(data, this.options.baseDir);
+        if (errors.length === 0) return data;
+        this.log.warn(
+          `cached desired state refused (${errors[0]?.target}: ${errors[0]?.message}); waiting for the API`,
+        );
+        return undefined;
+      }
       this.log.warn("cached desired state is unreadable; waiting for the API");
     } catch {
       // No cache yet.

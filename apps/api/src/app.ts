@@ -22,6 +22,7 @@ import { registerLive } from "./features/live/live-feature.ts";
 import type { LiveSettings } from "./features/live/live-socket.ts";
 import { networkRoutes } from "./features/networks/network-routes.ts";
 import { networkService } from "./features/networks/network-service.ts";
+import { addMissingBackboneKeys } from "./features/pki/backbone-tls-crypt.ts";
 import { certificateAuthority } from "./features/pki/certificate-authority.ts";
 import { startCrlRefresher } from "./features/pki/crl-refresher.ts";
 import { pkiRoutes } from "./features/pki/pki-routes.ts";
@@ -155,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   healthRoutes(app, options.db);
   const { prisma } = options.db;
   const authority = certificateAuthority(options.pki);
+  await addMissingBackboneKeys(prisma, authority, app.log);
   // The console's live feed (features/live): agents publish sessions, status and links to it,
   // committed audit rows become `changed` messages.
   const live = new LiveBus();

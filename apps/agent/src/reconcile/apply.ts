@@ -1,6 +1,5 @@
 import type { AgentError, AgentErrorScope, Route } from "@switchboard/shared";
 import type { FileMode } from "../files/file-writer.ts";
-import type { SignalName } from "../openvpn/management-client.ts";
 import type { ApplyOptions as RouteApplyOptions, RouteApplyResult } from "../routes/route-programmer.ts";
 import { ccdPath } from "./layout.ts";
 import type { Action } from "./plan.ts";
@@ -12,12 +11,15 @@ export interface ApplyDeps {
     remove(path: string): Promise<boolean>;
   };
   readonly routes: { apply(routes: readonly Route[], options?: RouteApplyOptions): Promise<RouteApplyResult> };
-  /** The data server's management client; undefined when OpenVPN is not running (nothing to reload or kill). */
+  /**
+   * The data server; undefined when OpenVPN is not running (nothing to reload or kill). reload():
+   * make it re-read its config and keys (a restart in managed mode, SIGHUP otherwise).
+   */
   readonly server:
-    | { signal(name: SignalName): Promise<void>; clientKill(clientId: number, nextRemote?: boolean): Promise<void> }
+    | { reload(): Promise<void>; clientKill(clientId: number, nextRemote?: boolean): Promise<void> }
     | undefined;
-  /** The management client of the backbone link toward a peer, when that link runs. */
-  readonly link?: (peerOffset: number) => { signal(name: SignalName): Promise<void> } | undefined;
+  /** The backbone link toward a peer, when that link runs. */
+  readonly link?: (peerOffset: number) => { reload(): Promise<void> } | undefined;
 }
 
 export interface ApplyOutcome {
@@ -53,7 +55,7 @@ function failure(action: Action, error: unknown): AgentError {
 /**
  * The only code that executes plan actions. Each action's failure is recorded and the rest go
  * on, except where going on would do harm: a server reload is skipped if one of the files it
- * would re-read failed to write (a new certificate with the old key stops OpenVPN at SIGHUP),
+ * would re-read failed to write (a new certificate with the old key stops OpenVPN at its restart),
  * and a host is not kicked if its new client-config file is not in place.
  */
 export async function applyActions(actions: readonly Action[], deps: ApplyDeps): Promise<ApplyOutcome> {
@@ -92,7 +94,7 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps):
             errors.push({ scope: "reload", message: "server not reloaded: management interface not connected" });
             continue;
           }
-          await deps.server.signal("SIGHUP");
+          await deps.server.reload();
           break;
         }
         case "reload-link": {
@@ -106,7 +108,7 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps):
             });
             continue;
           }
-          await link.signal("SIGHUP");
+          await link.reload();
           break;
         }
         case "kill-session": {

@@ -16,13 +16,19 @@ export const SERVER_FILES: Readonly<Record<ServerFileName, string>> = {
   serverKey: relative(absolute.serverKey),
   crl: relative(absolute.crl),
   tlsCryptKey: relative(absolute.tlsCryptKey),
+  backboneTlsCryptKey: relative(absolute.backboneTlsCryptKey),
   backboneCert: relative(absolute.backboneCert),
   backboneKey: relative(absolute.backboneKey),
 };
 
-export const SECRET_FILES: ReadonlySet<ServerFileName> = new Set(["serverKey", "backboneKey", "tlsCryptKey"]);
+export const SECRET_FILES: ReadonlySet<ServerFileName> = new Set([
+  "serverKey",
+  "backboneKey",
+  "tlsCryptKey",
+  "backboneTlsCryptKey",
+]);
 
-/** Files the data server reads only at start-up or SIGHUP (the CRL is re-read on change by OpenVPN itself). */
+/** Files the data server reads only at start-up, as root: a change needs a reload (the CRL is re-read on change by OpenVPN itself). */
 export const SERVER_RELOAD_FILES: ReadonlySet<ServerFileName> = new Set([
   "serverConfig",
   "caCert",
@@ -31,12 +37,12 @@ export const SERVER_RELOAD_FILES: ReadonlySet<ServerFileName> = new Set([
   "tlsCryptKey",
 ]);
 
-/** Files every backbone link reads only at start-up or SIGHUP. */
+/** Files every backbone link reads only at start-up, as root. */
 export const LINK_RELOAD_FILES: ReadonlySet<ServerFileName> = new Set([
   "caCert",
   "backboneCert",
   "backboneKey",
-  "tlsCryptKey",
+  "backboneTlsCryptKey",
 ]);
 
 export const CCD_DIR = relative(absolute.ccdDir);

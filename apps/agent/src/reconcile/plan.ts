@@ -68,7 +68,7 @@ function contentDiffers(observed: ObservedFile | undefined, content: string): bo
  * Order matters and is part of the contract:
  *   1. routes first: they carry traffic now, and the local rule for just-connected hosts is here;
  *   2. file writes, then removals (a ccd file is in place before its host is made to reconnect);
- *   3. reload the data server if a file it reads only at start changed (SIGHUP drops every
+ *   3. reload the data server if a file it reads only at start changed (a reload drops every
  *      client, so host kills are then left out as redundant);
  *   4. otherwise kill the sessions of hosts whose ccd file changed, vanished or was disabled,
  *      so they reconnect with the new settings (or are refused by ccd-exclusive);

@@ -16,7 +16,7 @@ export interface OpenVpnProcessesOptions {
  * Managed mode: the agent runs the data server and one process per backbone link itself, each
  * under a supervisor that restarts it with backoff. `sync` is declarative (the same state twice
  * changes nothing): it starts what the state has and stops links it no longer has. Configs are
- * passed by absolute path, because OpenVPN re-reads them on SIGHUP after changing directory.
+ * passed by absolute path, because OpenVPN may change directory before it reads them again.
  * External mode (the default) runs none of this: systemd runs OpenVPN and the agent signals it
  * through the management interface.
  */
@@ -41,15 +41,18 @@ export class OpenVpnProcesses {
     }
   }
 
-  /** The running link toward a peer, for reload-link actions (SIGHUP re-reads its config and keys). */
-  link(peerOffset: number): { signal(name: "SIGHUP"): Promise<void> } | undefined {
+  /** The running link toward a peer, for reload-link actions (a restart re-reads its config and keys). */
+  link(peerOffset: number): { reload(): Promise<void> } | undefined {
     const supervisor = this.links.get(peerOffset);
     if (!supervisor?.running) return undefined;
-    return {
-      signal: async (name) => {
-        supervisor.signal(name);
-      },
-    };
+    return { reload: () => supervisor.restart() };
+  }
+
+  /** Reloads the data server by restarting it (see ProcessSupervisor.restart); false when it is not running. */
+  async reloadServer(): Promise<boolean> {
+    if (!this.server?.running) return false;
+    await this.server.restart();
+    return true;
   }
 
   running(): { server: boolean; links: number[] } {

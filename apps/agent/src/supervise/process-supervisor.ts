@@ -29,6 +29,8 @@ export interface SupervisorOptions {
 export class ProcessSupervisor {
   private child: ChildProcess | undefined;
   private stopping = false;
+  /** Set by restart(): the next exit starts the program again at once, with no backoff. */
+  private restarting = false;
   private retry: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   /** Starts so far, for diagnostics and tests. */
@@ -52,7 +54,7 @@ export class ProcessSupervisor {
     this.launch();
   }
 
-  /** Sends a signal to the running program (SIGHUP: re-read config and keys). */
+  /** Sends a signal to the running program (a reload is restart(), see there). */
   signal(name: NodeJS.Signals): boolean {
     return this.running ? (this.child as ChildProcess).kill(name) : false;
   }
@@ -61,6 +63,22 @@ export class ProcessSupervisor {
     this.stopping = true;
     clearTimeout(this.retry);
     this.retry = undefined;
+    await this.terminate();
+  }
+
+  /**
+   * Ends the program and starts it again at once. This is how a reload is done: OpenVPN reads
+   * its config and keys as root only at start (after that it runs as nobody), so its own SIGHUP
+   * restart cannot read the 0600 keys again and exits. Not running (or waiting out a backoff):
+   * the next start reads the new files anyway.
+   */
+  async restart(): Promise<void> {
+    if (this.stopping || !this.running) return;
+    this.restarting = true;
+    await this.terminate();
+  }
+
+  private async terminate(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
@@ -83,6 +101,12 @@ export class ProcessSupervisor {
     child.once("exit", (code, signal) => {
       if (this.child === child) this.child = undefined;
       if (this.stopping) return;
+      if (this.restarting) {
+        this.restarting = false;
+        log?.info(`${this.options.name} restarted to reload its files`);
+        this.launch();
+        return;
+      }
       if (Date.now() - startedAt >= (this.options.stableAfterMs ?? 60_000)) this.backoff.reset();
       const delay = this.backoff.next();
       log?.warn(`${this.options.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);

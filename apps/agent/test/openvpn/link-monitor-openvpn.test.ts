@@ -87,6 +87,8 @@ describeNeeding(LAB_NEEDS, "backbone link monitor against two real OpenVPN link 
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "sb-link-lab-"));
+    // The link ends run as nobody after start and re-read the CRL in here when it changes.
+    chmodSync(dir, 0o711);
     const pki = join(dir, "pki");
     mkdirSync(pki);
     backbonePki(pki);
@@ -101,13 +103,13 @@ describeNeeding(LAB_NEEDS, "backbone link monitor against two real OpenVPN link 
     ] as const) {
       const p = paths[name];
       mkdirSync(p.baseDir, { recursive: true });
-      const put = (file: string, from: string) => {
+      const put = (file: string, from: string, mode = 0o600) => {
         writeFileSync(file, readFileSync(join(pki, from)));
-        chmodSync(file, 0o600);
+        chmodSync(file, mode);
       };
-      put(p.caCert, "ca.crt");
-      put(p.crl, "crl.pem");
-      put(p.tlsCryptKey, "tls-crypt.key");
+      put(p.caCert, "ca.crt", 0o644);
+      put(p.crl, "crl.pem", 0o644);
+      put(p.backboneTlsCryptKey, "tls-crypt.key");
       put(p.backboneCert, `${sw.id}.crt`);
       put(p.backboneKey, `${sw.id}.key`);
       writeFileSync(end.configPath, end.config);

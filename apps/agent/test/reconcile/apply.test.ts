@@ -24,14 +24,14 @@ function fakes(failWrites: string[] = []) {
       },
     },
     server: {
-      async signal(name) {
-        log.push(`signal ${name}`);
+      async reload() {
+        log.push("reload server");
       },
       async clientKill(cid, next) {
         log.push(`client-kill ${cid}${next ? " next" : ""}`);
       },
     },
-    link: (offset) => (offset === 2 ? { signal: async (name) => void log.push(`link ${offset} ${name}`) } : undefined),
+    link: (offset) => (offset === 2 ? { reload: async () => void log.push(`reload link ${offset}`) } : undefined),
   };
   return { deps, log };
 }
@@ -56,11 +56,11 @@ describe("applyActions", () => {
       ],
       deps,
     );
-    expect(log).toEqual(["routes 1", "write ccd/db-1 public", "remove ccd/old", "client-kill 4", "link 2 SIGHUP"]);
+    expect(log).toEqual(["routes 1", "write ccd/db-1 public", "remove ccd/old", "client-kill 4", "reload link 2"]);
     expect(outcome.errors).toEqual([]);
   });
 
-  it("does not SIGHUP the server when a file it would re-read failed to write", async () => {
+  it("does not reload the server when a file it would re-read failed to write", async () => {
     const { deps, log } = fakes(["server.key"]);
     const outcome = await applyActions(
       [write("server.crt"), write("server.key"), { kind: "reload-server", because: ["server.crt", "server.key"] }],

@@ -24,6 +24,7 @@ describe("plan", () => {
       "write-file server.key",
       "write-file crl.pem",
       "write-file tls-crypt.key",
+      "write-file backbone-tls-crypt.key",
       "write-file backbone.crt",
       "write-file backbone.key",
       "write-file client-hook",
@@ -36,12 +37,13 @@ describe("plan", () => {
       "server.key": "secret",
       "backbone.key": "secret",
       "tls-crypt.key": "secret",
+      "backbone-tls-crypt.key": "secret",
       "ca.crt": "public",
       "client-hook": "executable",
     });
   });
 
-  it("reloads the server when its certificate changes, and then kills no one (SIGHUP drops everyone)", () => {
+  it("reloads the server when its certificate changes, and then kills no one (a reload drops everyone)", () => {
     const state = desiredState();
     const next = desiredState({
       server: { ...state.server, serverCert: "NEW CERT\n" },

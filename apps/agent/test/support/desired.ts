@@ -5,6 +5,9 @@ import type { PlanDesired, PlanObserved } from "../../src/reconcile/plan.ts";
 
 export const HOOK = "#!/bin/sh\nexit 0\n";
 
+/** The least a server or link config must say to pass the agent's allow-list (config-guard.ts). */
+const UNPRIVILEGED = "user nobody\ngroup nogroup\npersist-key\npersist-tun\n";
+
 /** Switch A of a two-switch network: two hosts (one with a subnet), one disabled, one link. */
 export function desiredState(overrides: Partial<DesiredState> = {}): DesiredState {
   return {
@@ -13,16 +16,17 @@ export function desiredState(overrides: Partial<DesiredState> = {}): DesiredStat
     revision: 7,
     serverDevice: "sbs-aaaaa",
     server: {
-      serverConfig: "mode server\n",
+      serverConfig: `mode server\n${UNPRIVILEGED}`,
       caCert: "CA\n",
       serverCert: "CERT\n",
       serverKey: "KEY\n",
       crl: "CRL\n",
       tlsCryptKey: "TC\n",
+      backboneTlsCryptKey: "BTC\n",
       backboneCert: "BBCERT\n",
       backboneKey: "BBKEY\n",
     },
-    links: [{ peerOffset: 2, config: "dev sbb-aaaaa-2\n" }],
+    links: [{ peerOffset: 2, config: `dev sbb-aaaaa-2\n${UNPRIVILEGED}` }],
     hosts: [
       {
         commonName: "web-1",

@@ -12,6 +12,7 @@ import {
   renderClientConfigFile,
   renderClientProfile,
   renderSwitchServerConfig,
+  serverCommonName,
   switchPaths,
 } from "@switchboard/shared";
 import { type Need, OPENVPN } from "@switchboard/testkit/env";
@@ -112,7 +113,8 @@ function makePki(dir: string, names: readonly string[]): void {
       dir,
     );
   };
-  issue("server", "switch-server", "serverAuth");
+  // Profiles accept only server.<switch id> (verify-x509-name server. name-prefix).
+  issue("server", serverCommonName(labSwitch), "serverAuth");
   names.forEach((name, i) => {
     issue(`host-${i}`, name, "clientAuth");
   });
@@ -141,6 +143,8 @@ function readLog(file: string): string {
  */
 export async function createLab(commonNames: readonly string[]): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), "sb-agent-lab-"));
+  // OpenVPN drops to nobody after start, then still reads ccd/ and the CRL and runs the hook in here.
+  chmodSync(dir, 0o711);
   const pki = join(dir, "pki");
   mkdirSync(pki);
   makePki(pki, commonNames);
@@ -149,14 +153,15 @@ export async function createLab(commonNames: readonly string[]): Promise<Lab> {
   run("ip", ["-n", netns, "link", "set", "lo", "up"]);
   const paths = switchPaths(join(dir, "switch"));
   mkdirSync(paths.ccdDir, { recursive: true });
-  const copy = (from: string, to: string) => {
+  // As the agent writes them: keys root-only, what OpenVPN re-reads as nobody world-readable.
+  const copy = (from: string, to: string, mode = 0o600) => {
     writeFileSync(to, readFileSync(join(pki, from)));
-    chmodSync(to, 0o600);
+    chmodSync(to, mode);
   };
-  copy("ca.crt", paths.caCert);
-  copy("crl.pem", paths.crl);
+  copy("ca.crt", paths.caCert, 0o644);
+  copy("crl.pem", paths.crl, 0o644);
   copy("tls-crypt.key", paths.tlsCryptKey);
-  copy("server.crt", paths.serverCert);
+  copy("server.crt", paths.serverCert, 0o644);
   copy("server.key", paths.serverKey);
   const hosts = commonNames.map((cn, i) => labHost(cn, i));
   hosts.forEach((host, i) => {

@@ -9,6 +9,7 @@ const server = {
   serverKey: "KEY\n",
   crl: "CRL 1\n",
   tlsCryptKey: "TC\n",
+  backboneTlsCryptKey: "BTC\n",
   backboneCert: "BB\n",
   backboneKey: "BBKEY\n",
 };

@@ -22,6 +22,7 @@ const DAY_MS = 86_400_000;
 export const sealContext = {
   certificateKey: (networkId: string, serial: string) => `certificate-key:${networkId}:${serial}`,
   tlsCrypt: (networkId: string) => `tls-crypt:${networkId}`,
+  backboneTlsCrypt: (networkId: string) => `backbone-tls-crypt:${networkId}`,
 };
 
 /** Prisma's Bytes columns take a plain Uint8Array over its own ArrayBuffer. */
@@ -119,11 +120,15 @@ export function certificateAuthority(settings: PkiSettings) {
     });
   }
 
+  function sealedBackboneKey(networkId: string) {
+    return bytes(seal(generateTlsCryptKey(), masterKey, sealContext.backboneTlsCrypt(networkId)));
+  }
+
   const authority = {
     currentCa,
     regenerateCrl,
 
-    /** A new network's CA, tls-crypt key and first (empty) CRL. */
+    /** A new network's CA, tls-crypt keys (data servers, backbone links) and first (empty) CRL. */
     async createForNetwork(tx: Tx, network: { id: string; name: string }) {
       const commonName = caCommonName(network.name);
       const ca = await createCa({
@@ -134,7 +139,10 @@ export function certificateAuthority(settings: PkiSettings) {
       await storeIssued(tx, { networkId: network.id, kind: "ca" as never, commonName }, ca);
       await tx.network.update({
         where: { id: network.id },
-        data: { tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(network.id))) },
+        data: {
+          tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(network.id))),
+          backboneTlsCryptKeySealed: sealedBackboneKey(network.id),
+        },
       });
       return regenerateCrl(tx, network.id);
     },
@@ -312,14 +320,47 @@ export function certificateAuthority(settings: PkiSettings) {
       );
     },
 
+    /** Only switches hold it: the backbone links' key, which no host profile carries. */
+    backboneTlsCryptKeyOf(network: Network): string | null {
+      if (!network.backboneTlsCryptKeySealed) return null;
+      const sealed = Buffer.from(network.backboneTlsCryptKeySealed);
+      return unseal(sealed, masterKey, sealContext.backboneTlsCrypt(network.id)).toString("utf8");
+    },
+
+    /**
+     * Both keys: the hosts' one (every profile must then be downloaded again) and the backbone
+     * links' one (the switches get it with the next revision; their links reconnect).
+     */
     async rotateTlsCrypt(tx: Tx, networkId: string) {
       return tx.network.update({
         where: { id: networkId },
         data: {
           tlsCryptKeySealed: bytes(seal(generateTlsCryptKey(), masterKey, sealContext.tlsCrypt(networkId))),
+          backboneTlsCryptKeySealed: sealedBackboneKey(networkId),
           revision: { increment: 1 },
         },
       });
+    },
+
+    /**
+     * Gives every network from before the backbone key its own one (run at start, before any
+     * switch is served), bumping its revision so connected switches get the file. Safe with
+     * several instances starting at once: a key is only set where there is none.
+     */
+    async addMissingBackboneKeys(prisma: Pick<Tx, "network">): Promise<number> {
+      const missing = await prisma.network.findMany({
+        where: { backboneTlsCryptKeySealed: null },
+        select: { id: true },
+      });
+      let added = 0;
+      for (const { id } of missing) {
+        const { count } = await prisma.network.updateMany({
+          where: { id, backboneTlsCryptKeySealed: null },
+          data: { backboneTlsCryptKeySealed: sealedBackboneKey(id), revision: { increment: 1 } },
+        });
+        added += count;
+      }
+      return added;
     },
 
     /** True when the CRL has less than a third of its validity left (or none at all). */

@@ -115,6 +115,9 @@ export async function loadNetworkView(
       if (!ca) throw new Error(`network ${networkId} has no certificate authority`);
       const tlsCryptKey = authority.tlsCryptKeyOf(row);
       if (!tlsCryptKey) throw new Error(`network ${networkId} has no tls-crypt key`);
+      // Added at the API's start for networks from before it (features/pki/backbone-tls-crypt.ts).
+      const backboneTlsCryptKey = authority.backboneTlsCryptKeyOf(row);
+      if (!backboneTlsCryptKey) throw new Error(`network ${networkId} has no backbone tls-crypt key`);
       const server = own(switchId, "server");
       const backbone = own(switchId, "backbone");
       const links: DesiredBackboneLink[] = self.enabled
@@ -135,6 +138,7 @@ export async function loadNetworkView(
           serverKey: keyOf(server),
           crl: row.crlPem ?? "",
           tlsCryptKey,
+          backboneTlsCryptKey,
           backboneCert: backbone.pem,
           backboneKey: keyOf(backbone),
         },
