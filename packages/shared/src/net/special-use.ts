@@ -1,4 +1,4 @@
-import { cidrsOverlap, type Ipv4Cidr, parseCidr } from "./cidr.ts";
+import { cidrsOverlap, cidrWithin, type Ipv4Cidr, parseCidr } from "./cidr.ts";
 
 /**
  * IPv4 ranges that are no place for a route, a resolver or a VPN subnet (RFC 6890): traffic for
@@ -35,9 +35,18 @@ export const SPECIAL_USE_RANGES: readonly SpecialUseRange[] = [
 /**
  * The special-use range a prefix overlaps (lies in, or covers), or undefined. Covering counts:
  * a pushed 128.0.0.0/1 would send a host's multicast and link-local traffic into the tunnel.
+ * A prefix inside a range gets that range's name; one covering several, the widest it covers.
  */
 export function specialUseOverlap(cidr: Ipv4Cidr): SpecialUseRange | undefined {
-  return SPECIAL_USE_RANGES.find((special) => cidrsOverlap(cidr, special.cidr));
+  const overlapping = SPECIAL_USE_RANGES.filter((special) => cidrsOverlap(cidr, special.cidr));
+  const around = overlapping.find((special) => cidrWithin(cidr, special.cidr));
+  return (
+    around ??
+    overlapping.reduce<SpecialUseRange | undefined>(
+      (widest, special) => (widest === undefined || special.cidr.prefix < widest.cidr.prefix ? special : widest),
+      undefined,
+    )
+  );
 }
 
 /** The special-use range an address lies in, or undefined. */
