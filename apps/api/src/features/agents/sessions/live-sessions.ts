@@ -22,6 +22,8 @@ export type EndReason = "disconnect" | "roamed" | "gone" | "withdrawn" | "cleare
 export interface Claim {
   /** The last confirmed session it took the host from, to put back if the claim is withdrawn (null: nothing to put back). */
   displaced: LiveSession | null;
+  /** API clock (ms) when the switch first made it: a newer session of the same claim keeps this deadline. */
+  readonly since: number;
 }
 
 export interface LiveSession {
@@ -130,7 +132,7 @@ export class LiveSessions {
       if (elsewhere) {
         // Taking over an unconfirmed claim: what a withdrawal puts back is still the last confirmed holder.
         const holder = current.claim ? current.claim.displaced : current;
-        claim = { displaced: holder && holder.switchId !== switchId ? holder : null };
+        claim = { displaced: holder && holder.switchId !== switchId ? holder : null, since: at };
       } else if (current.claim) {
         claim = current.claim; // A newer session of an unconfirmed claim is just as unconfirmed.
       }

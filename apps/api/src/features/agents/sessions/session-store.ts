@@ -160,15 +160,21 @@ export class SessionStore {
     return this.deps.acceptsClaimsFrom?.(agent.networkId, agent.switchId) ?? true;
   }
 
-  /** An unconfirmed takeover: ask its switch for status 3 now, and withdraw it if no answer backs it in time. */
-  private awaitCorroboration(networkId: string, session: LiveSession): void {
+  /**
+   * An unconfirmed takeover: ask its switch for status 3 now, and withdraw it if no answer backs it
+   * in time, counted from the claim's first session (reconnecting does not buy a switch more time).
+   */
+  private awaitCorroboration(networkId: string, session: LiveSession, since: number): void {
     const within = this.deps.corroborateWithinMs ?? 10_000;
-    const deadline = setTimeout(() => {
-      this.claimDeadlines.delete(session.id);
-      const sessions = this.networks.get(networkId);
-      const reason = `it did not answer with a status 3 snapshot within ${within / 1000} s`;
-      if (sessions) this.apply(networkId, sessions.expire(session.commonName, session.id, reason, Date.now()));
-    }, within);
+    const deadline = setTimeout(
+      () => {
+        this.claimDeadlines.delete(session.id);
+        const sessions = this.networks.get(networkId);
+        const reason = `it did not answer with a status 3 snapshot within ${within / 1000} s`;
+        if (sessions) this.apply(networkId, sessions.expire(session.commonName, session.id, reason, Date.now()));
+      },
+      Math.max(0, since + within - Date.now()),
+    );
     deadline.unref();
     this.claimDeadlines.set(session.id, deadline);
     this.askForSnapshot(networkId, session.switchId);
@@ -230,7 +236,7 @@ export class SessionStore {
         case "started":
           this.inserts.set(change.session.id, change.session);
           moved.push(change.session.commonName);
-          if (change.session.claim) this.awaitCorroboration(networkId, change.session);
+          if (change.session.claim) this.awaitCorroboration(networkId, change.session, change.session.claim.since);
           break;
         case "ended":
           this.ends.set(change.session.id, { session: change.session, at: change.at, reason: change.reason });
