@@ -6,7 +6,7 @@ import type { PlanDesired, PlanObserved } from "../../src/reconcile/plan.ts";
 export const HOOK = "#!/bin/sh\nexit 0\n";
 
 /** The least a server or link config must say to pass the agent's allow-list (config-guard.ts). */
-const UNPRIVILEGED = "user nobody\ngroup nogroup\npersist-key\npersist-tun\n";
+const UNPRIVILEGED = "user nobody\ngroup nogroup\npersist-key\npersist-tun\nmanagement-client-user root\n";
 
 /** Switch A of a two-switch network: two hosts (one with a subnet), one disabled, one link. */
 export function desiredState(overrides: Partial<DesiredState> = {}): DesiredState {

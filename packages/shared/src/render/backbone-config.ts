@@ -1,7 +1,7 @@
 import { formatIpv4 } from "../net/ipv4.ts";
 import { type CheckedSwitch, checkNetwork, checkSwitchSet } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
-import { BACKBONE_RULES, OPENVPN_GROUP, OPENVPN_USER, SERVER_AUTH_OID } from "./directive-rules.ts";
+import { BACKBONE_RULES, MANAGEMENT_USER, OPENVPN_GROUP, OPENVPN_USER, SERVER_AUTH_OID } from "./directive-rules.ts";
 import type { RenderNetwork, RenderPaths, RenderSwitch } from "./model.ts";
 import { backboneCommonName, backboneDevice, checkedLinkPort, type LinkRole, linkRole } from "./naming.ts";
 import { backboneLinkPaths } from "./paths.ts";
@@ -97,6 +97,8 @@ function renderEnd(
     .directive("persist-key")
     .directive("persist-tun")
     .directive("management", managementSocket, "unix")
+    // The socket is world-writable (OpenVPN binds it so): only root, the agent, may connect.
+    .directive("management-client-user", MANAGEMENT_USER)
     .directive("verb", 3);
   return {
     switchId: local.id,

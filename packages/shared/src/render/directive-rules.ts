@@ -19,6 +19,9 @@ export const OPENVPN_USER = "nobody";
 /** Debian's group for nobody (Debian's packaged OpenVPN examples use the same pair). */
 export const OPENVPN_GROUP = "nogroup";
 
+/** The only local user whose connections the management sockets accept: the agent's. */
+export const MANAGEMENT_USER = "root";
+
 /** id-kp-serverAuth, in the OID form `remote-cert-eku` takes without quoting. */
 export const SERVER_AUTH_OID = "1.3.6.1.5.5.7.3.1";
 
@@ -135,6 +138,9 @@ const dnsDomain: ArgRule = {
 const none: DirectiveRule = [[]];
 const keepalive: DirectiveRule = [[integer(1, 3600), integer(2, 86400)]];
 const dropPrivileges = { user: [[word(OPENVPN_USER)]], group: [[word(OPENVPN_GROUP)]] } as const;
+// OpenVPN makes its management socket world-writable (it binds with umask 0): any local user
+// could drive it. Only root's connections (the agent's) are accepted, by peer credentials.
+const managementClient = { "management-client-user": [[word(MANAGEMENT_USER)]] } as const;
 
 /** The options a server pushes to its clients (the quoted text of `push "..."`). */
 export const PUSH_RULES: DirectiveRules = {
@@ -178,6 +184,7 @@ export const SERVER_RULES: DirectiveRules = {
   "client-connect": [[file("hookCommand")]],
   "client-disconnect": [[file("hookCommand")]],
   management: [[file("managementSocket"), word("unix")]],
+  ...managementClient,
   "persist-key": none,
   "persist-tun": none,
   status: [[file("statusFile"), word("10")]],
@@ -215,9 +222,16 @@ export const BACKBONE_RULES: DirectiveRules = {
   "persist-key": none,
   "persist-tun": none,
   management: [[linkSocket, word("unix")]],
+  ...managementClient,
   verb: [[word("3")]],
   ...dropPrivileges,
 };
 
-/** Directives a config must have: without them OpenVPN would keep running as root. */
-export const REQUIRED_DIRECTIVES: readonly string[] = ["user", "group", "persist-key", "persist-tun"];
+/** Directives a config must have: without them OpenVPN keeps root, or lets any local user drive it. */
+export const REQUIRED_DIRECTIVES: readonly string[] = [
+  "user",
+  "group",
+  "persist-key",
+  "persist-tun",
+  "management-client-user",
+];

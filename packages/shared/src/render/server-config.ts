@@ -1,7 +1,7 @@
 import { formatIpv4 } from "../net/ipv4.ts";
 import { checkNetwork, checkSwitchSet, routeArgs } from "./checks.ts";
 import { ConfigWriter } from "./config-writer.ts";
-import { OPENVPN_GROUP, OPENVPN_USER, SERVER_RULES } from "./directive-rules.ts";
+import { MANAGEMENT_USER, OPENVPN_GROUP, OPENVPN_USER, SERVER_RULES } from "./directive-rules.ts";
 import { RenderError } from "./errors.ts";
 import type { RenderNetwork, RenderPaths, RenderSwitch } from "./model.ts";
 import { serverDeviceName } from "./naming.ts";
@@ -81,6 +81,8 @@ export function renderSwitchServerConfig(
     .directive("client-connect", hook)
     .directive("client-disconnect", hook)
     .directive("management", v.socketPath("paths.managementSocket", paths.managementSocket), "unix")
+    // The socket is world-writable (OpenVPN binds it so): only root, the agent, may connect.
+    .directive("management-client-user", MANAGEMENT_USER)
     .directive("status", v.absolutePath("paths.statusFile", paths.statusFile), 10)
     .directive("status-version", 3)
     .comment("Root only to start: OpenVPN reads its keys and opens the tun device and sockets, then")
