@@ -105,7 +105,7 @@ describeEachDatabase("a compromised switch cannot take hosts it does not have", 
     );
     await socket.next((f) => f.type === "welcome");
     const send = (message: unknown) => socket.socket.send(JSON.stringify(message));
-    return {
+    const self: Rogue = {
       id,
       backboneAddress: sw.backboneAddress,
       credential,
@@ -133,9 +133,10 @@ describeEachDatabase("a compromised switch cannot take hosts it does not have", 
         send({ type: "command-result", id: request.id, ok: true });
       },
       async answerNextSnapshotRequest(sessions) {
-        this.answer(await this.nextSnapshotRequest(), sessions);
+        self.answer(await self.nextSnapshotRequest(), sessions);
       },
     };
+    return self;
   }
 
   beforeEach(async () => {
