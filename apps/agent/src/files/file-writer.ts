@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { constants, type Dirent } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, unlink } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isManagedName, PathError, resolveInside } from "./safe-path.ts";
 
@@ -73,6 +73,8 @@ export class FileWriter {
       if (stat === undefined) {
         if (!create) return undefined;
         await mkdir(dir, { mode: 0o755 });
+        // Whatever the umask (the unit's UMask=0077): OpenVPN, running as nobody, reads ccd/.
+        await chmod(dir, 0o755);
       } else if (!stat.isDirectory()) {
         throw new PathError(`${relativePath}: ${segment} is not a directory (symlinks are refused)`);
       }

@@ -49,6 +49,20 @@ describe("FileWriter.write", () => {
     expect(readFileSync(join(base, "ccd/web-1"), "utf8")).toContain("ifconfig-push");
   });
 
+  it("makes the directories it creates 0755 under a umask of 077 (OpenVPN reads ccd/ as nobody)", async () => {
+    const writer = new FileWriter(base);
+    const old = process.umask(0o077);
+    try {
+      await writer.write("ccd/web-1", "ifconfig-push 10.0.0.2 255.255.255.0\n", "public");
+      await writer.ensureDir("ccd-empty");
+    } finally {
+      process.umask(old);
+    }
+    expect(mode(join(base, "ccd"))).toBe(0o755);
+    expect(mode(join(base, "ccd-empty"))).toBe(0o755);
+    expect(mode(join(base, "ccd/web-1"))).toBe(0o644);
+  });
+
   it("replaces a file atomically and leaves no temp file behind", async () => {
     const writer = new FileWriter(base);
     await writer.write("server.conf", "old", "public");
