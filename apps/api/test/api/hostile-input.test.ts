@@ -145,6 +145,10 @@ const cases: Case[] = [
   sw("body.endpointHost", "name over 253 characters", {
     endpointHost: `${long(63)}.${long(63)}.${long(63)}.${long(63)}.com`,
   }),
+  // 242 characters: valid DNS, but `remote <name> <port>` would pass the 254 characters OpenVPN reads.
+  sw("body.endpointHost", "name over 241 characters", {
+    endpointHost: `${long(63)}.${long(63)}.${long(63)}.${long(50)}`,
+  }),
   sw("body.endpointHost", "an octet over 255", { endpointHost: "300.1.1.1" }),
   sw("body.endpointHost", "three octets", { endpointHost: "1.2.3" }),
   sw("body.endpointHost", "octet 256 in the last place", { endpointHost: "10.100.100.256" }),

@@ -97,6 +97,9 @@ const REACHABLE_SPECIAL_USE: readonly string[] = ["loopback", "link-local"];
  * never all digits, so "300.1.1.1", "1.2.3" and "0x0a.100.100.5" (read as addresses by resolvers
  * or refused by them) are neither names nor addresses.
  */
+/** `remote <host> <port>` must fit a config line (config-check.ts): 254 - "remote " - " 65535". */
+export const MAX_REMOTE_HOST = 241;
+
 export function remoteHost(field: string, value: unknown): string {
   const text = requireString(field, value);
   if (/^[0-9A-Fa-f:.]+$/.test(text) && text.includes(":") && Address6.isValid(text)) return text;
@@ -108,7 +111,10 @@ export function remoteHost(field: string, value: unknown): string {
     }
     return text;
   }
-  if (text.length <= 253 && HOST_NAME_PATTERN.test(text)) {
+  if (text.length > MAX_REMOTE_HOST) {
+    throw new RenderError(field, `must be at most ${MAX_REMOTE_HOST} characters (OpenVPN reads config lines of 254)`);
+  }
+  if (HOST_NAME_PATTERN.test(text)) {
     if (!hasNumericLastLabel(text)) return text;
     throw new RenderError(field, "must be a host name or an IP address: a name's last label is never all digits");
   }

@@ -6,15 +6,18 @@ import {
   checkRenderedConfig,
   MAX_CONFIG_LINE,
   networkTag,
+  type RenderHost,
   type RenderNetwork,
   type RenderSwitch,
   type RuleContext,
   renderBackboneLinkConfigs,
+  renderClientProfile,
   renderSwitchServerConfig,
   SERVER_RULES,
   switchPaths,
 } from "../../src/render/index.ts";
-import { threeSwitch, twoSwitch } from "./fixtures.ts";
+import { MAX_REMOTE_HOST } from "../../src/render/validate.ts";
+import { fakePem, threeSwitch, twoSwitch } from "./fixtures.ts";
 
 /**
  * The allow-list the agent checks configs against (directive-rules.ts) must accept everything
@@ -203,6 +206,33 @@ describe("what a compromised API could send instead is refused", () => {
   it("a config that does not end with a newline, or is not text", () => {
     expect(problems("server", server.slice(0, -1))).toEqual([{ line: 0, message: expect.any(String) }]);
     expect(problems("server", 42 as unknown as string)).toEqual([{ line: 0, message: expect.any(String) }]);
+  });
+});
+
+describe("the longest values the validators accept fit a line OpenVPN reads", () => {
+  const name = (length: number) => {
+    const labels = ["a".repeat(63), "b".repeat(63), "c".repeat(63)];
+    const rest = length - 3 * 64;
+    return [...labels, "d".repeat(rest)].join(".");
+  };
+  const [a, b] = twoSwitch.switches as [RenderSwitch, RenderSwitch];
+
+  it(`an endpoint of ${MAX_REMOTE_HOST} characters on port 65535: profile and both backbone ends render and pass`, () => {
+    const far = { ...b, endpointHost: name(MAX_REMOTE_HOST), endpointPort: 65535 };
+    const network = { ...twoSwitch.network, port: 65000, backbonePortBase: 65533 };
+    const link = renderBackboneLinkConfigs(network, a, far, paths);
+    expect(link.a.config).toMatch(new RegExp(`\\nremote ${far.endpointHost} 6553[0-9]\\n`));
+    expect(checkRenderedConfig("backbone", link.a.config, contextFor(network, offsetOf(network, far)))).toEqual([]);
+    const profile = renderClientProfile(network, twoSwitch.hosts[0] as RenderHost, [a, far], {
+      caPem: fakePem("CERTIFICATE", "ca"),
+    });
+    expect(Math.max(...profile.split("\n").map((line) => line.length))).toBeLessThanOrEqual(MAX_CONFIG_LINE);
+  });
+
+  it(`an endpoint one character longer is refused by the validator, naming the field`, () => {
+    expect(() =>
+      renderBackboneLinkConfigs(twoSwitch.network, a, { ...b, endpointHost: name(MAX_REMOTE_HOST + 1) }, paths),
+    ).toThrow(expect.objectContaining({ field: "link[1].endpointHost" }));
   });
 });
 
