@@ -26,7 +26,7 @@ import {
   renderSwitchServerConfig,
   switchPaths,
 } from "../../src/render/index.ts";
-import { type Fixture, fixtures, twoSwitch } from "./fixtures.ts";
+import { type Fixture, fixtures, threeSwitch, twoSwitch } from "./fixtures.ts";
 
 /**
  * Runs the rendered files through a real OpenVPN 2.6: each scenario starts in a throwaway network
@@ -400,6 +400,34 @@ describeNeeding(
       expectClean(logs);
       expect(logs.host, "host.log").toContain(`VERIFY X509NAME ERROR: CN=backbone.${other.id}, must be server.`);
       expect(logs.host, "host.log").not.toContain(READY);
+    });
+
+    it("another switch's backbone certificate cannot pose as the peer of a link (the exact name is pinned)", async () => {
+      const [a, b] = onLoopback(twoSwitch) as [RenderSwitch, RenderSwitch];
+      const other = threeSwitch.switches[0] as RenderSwitch;
+      const dir = join(root, twoSwitch.name, "wrong-peer-link");
+      mkdirSync(dir, { recursive: true });
+      const link = renderBackboneLinkConfigs(
+        twoSwitch.network,
+        a,
+        b,
+        installSwitch(twoSwitch, a, pki()),
+        // B's end, holding a valid backbone certificate of the same CA, but another switch's.
+        installSwitch(twoSwitch, b, pki(), `backbone-${other.id}`, "wrong-peer"),
+      );
+      const ends = link.a.role === "tls-server" ? [link.a, link.b] : [link.b, link.a];
+      const programs = ends.map((end) => {
+        const config = join(dir, `${end.switchId}.conf`);
+        writeFileSync(config, runnable(end.config));
+        return { name: end.switchId, config };
+      });
+      const logs = await runInNamespace(dir, programs, [{ log: a.id, pattern: "VERIFY X509NAME ERROR" }]);
+
+      expectClean(logs);
+      expect(logs[a.id], `${a.id}.log`).toContain(
+        `VERIFY X509NAME ERROR: CN=backbone.${other.id}, must be backbone.${b.id}`,
+      );
+      expect(logs[a.id], `${a.id}.log`).not.toContain(READY);
     });
 
     it("a host certificate carrying a switch's backbone CN cannot join the backbone", async () => {
