@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { sleep } from "@switchboard/testkit/wait";
 import { assertMaySpawn, inNetns } from "../system.ts";
 import { assertReachable, type Scenario, tunAddressOf } from "./context.ts";
@@ -10,8 +11,19 @@ const ECHO_SERVER =
 const ECHO_CLIENT =
   "const s=require('net').connect(Number(process.argv[2]),process.argv[1],()=>s.end('switchboard'));let d='';s.on('data',c=>d+=c);s.on('close',()=>{console.log(d);process.exit(d==='switchboard'?0:1)});s.setTimeout(5000,()=>process.exit(2))";
 
+/** Real, effective, saved and file-system uid of a process (/proc/<pid>/status). */
+function uidsOf(pid: number): string {
+  return (
+    /^Uid:\s+(.*)$/m
+      .exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
+      ?.split(/\s+/)
+      .join(" ") ?? "?"
+  );
+}
+const NOBODY = "65534 65534 65534 65534";
+
 export const sharedAddressSpace: Scenario = {
-  name: "shared address space: host1 on A reaches host2 on B (ICMP, TCP) and both switches",
+  name: "shared address space: host1 on A reaches host2 on B (ICMP, TCP) and both switches; their OpenVPN runs as nobody",
   async run({ lab, log }) {
     const [a, b] = [lab.switch("a"), lab.switch("b")];
     const [host1, host2] = [lab.host("host1"), lab.host("host2")];
@@ -20,6 +32,13 @@ export const sharedAddressSpace: Scenario = {
     for (const host of [host1, host2]) {
       assert.equal(await tunAddressOf(host), host.dataAddress, `${host.name} has its static address`);
     }
+    // Each switch's data server and backbone link, after its hosts connected (ccd read, hook run).
+    for (const sw of [a, b]) {
+      const pids = lab.openvpnPids(sw);
+      assert.ok(pids.length >= 2, `switch ${sw.name} runs its data server and its link (pids ${pids.join(", ")})`);
+      for (const pid of pids) assert.equal(uidsOf(pid), NOBODY, `switch ${sw.name}'s OpenVPN ${pid} runs as nobody`);
+    }
+    log(`OpenVPN on A and B: ${[a, b].flatMap((sw) => lab.openvpnPids(sw)).length} processes, all uid 65534`);
     const switches = await lab.api.get<
       { id: string; dataAddress: string }[] | { items: { id: string; dataAddress: string }[] }
     >(`/api/switches?networkId=${lab.state.networkId}`);
