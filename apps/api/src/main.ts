@@ -82,7 +82,11 @@ async function start() {
   if (tls) {
     const made = tls.source === "created" ? "created a self-signed certificate" : "certificate";
     process.stdout.write(
-      `TLS: ${made} ${tls.certPath}, SHA-256 fingerprint ${tls.fingerprint256} (agents: enroll --fingerprint ${tls.fingerprint256})\n`,
+      `TLS: ${made} ${tls.certPath}, SHA-256 fingerprint ${tls.fingerprint256} (${
+        tls.selfSigned
+          ? `agents: enroll --fingerprint ${tls.fingerprint256}`
+          : "signed by an authority: agents need no pin"
+      })\n`,
     );
   } else if (!isLoopbackHost(config.host)) {
     app.log.warn("TLS=off on a non-loopback address: only safe behind a TLS proxy that forwards to this one");

@@ -1,6 +1,5 @@
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import { constants } from "node:fs";
-import { link, open, readFile, unlink } from "node:fs/promises";
+import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
+import { link, lstat, open, readFile, rm, unlink } from "node:fs/promises";
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
@@ -15,6 +14,8 @@ export interface ServerTls {
   keyPem: string;
   /** SHA-256 of the (first) certificate as Node prints it: what `enroll --fingerprint` pins. */
   fingerprint256: string;
+  /** Signed by itself: agents must pin it (one a real authority signed, they check as any client does). */
+  selfSigned: boolean;
   /** Given by the operator, made now, or made at an earlier start. */
   source: "files" | "created" | "reused";
   /** Where it came from, for the start message. */
@@ -48,31 +49,28 @@ async function selfSigned(settings: TlsSettings): Promise<ServerTls> {
   const keyPath = join(settings.dataDir, SELF_SIGNED_KEY_FILE);
   const existing = await readIfPresent(certPath);
   if (existing !== undefined) {
+    await assertPrivateFile(keyPath);
     const keyPem = await readPem(keyPath, keyPath);
-    const pair = checked(existing, keyPem, certPath);
-    return { ...pair, source: "reused", certPath };
+    return { ...checked(existing, keyPem, certPath), source: "reused", certPath };
   }
+  // A key without its certificate is what a crash between the two writes leaves: it was never
+  // served, so nobody pinned it.
+  await rm(keyPath, { force: true });
   const made = await createSelfSignedCertificate(certificateNames(settings));
-  // The key first, then the certificate by link(): a second instance starting at the same time
-  // either sees no certificate (and makes its own attempt, whose link fails) or a whole pair.
-  await writeExclusive(keyPath, made.keyPem).catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EEXIST") throw error;
-  });
-  const keyPem = await readPem(keyPath, keyPath);
-  if (keyPem !== made.keyPem) return selfSignedAfterRace(certPath, keyPem);
-  try {
-    await writeExclusive(certPath, made.certPem);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    return selfSignedAfterRace(certPath, keyPem);
-  }
+  // The certificate last: once it is there, the pair is whole.
+  await writeExclusive(keyPath, made.keyPem);
+  await writeExclusive(certPath, made.certPem);
   return { ...checked(made.certPem, made.keyPem, certPath), source: "created", certPath };
 }
 
-/** Another process made the pair while this one was making its own: use theirs. */
-async function selfSignedAfterRace(certPath: string, keyPem: string): Promise<ServerTls> {
-  const certPem = await readPem(certPath, certPath);
-  return { ...checked(certPem, keyPem, certPath), source: "reused", certPath };
+/** Like master.key: the key must be a regular file (no symlink) only its owner can read. */
+async function assertPrivateFile(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) throw new StartupError(`${path} is missing while its certificate is there: restore it, or remove both`);
+  if (!info.isFile()) throw new StartupError(`${path} must be a regular file holding the TLS key`);
+  if ((info.mode & 0o077) !== 0) {
+    throw new StartupError(`the TLS key must be private to this user: run chmod 600 ${path}`);
+  }
 }
 
 /** The names a client may use for this API: the listen address, the public name, this machine. */
@@ -94,7 +92,7 @@ function checked(
   certPem: string,
   keyPem: string,
   what: string,
-): Pick<ServerTls, "certPem" | "keyPem" | "fingerprint256"> {
+): Pick<ServerTls, "certPem" | "keyPem" | "fingerprint256" | "selfSigned"> {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -111,7 +109,8 @@ function checked(
   if (new Date(cert.validTo).getTime() <= Date.now()) {
     throw new StartupError(`${what}: the certificate expired on ${new Date(cert.validTo).toISOString()}`);
   }
-  return { certPem, keyPem, fingerprint256: cert.fingerprint256 };
+  const selfSigned = cert.issuer === cert.subject && cert.verify(cert.publicKey);
+  return { certPem, keyPem, fingerprint256: cert.fingerprint256, selfSigned };
 }
 
 async function readPem(setting: string, path: string): Promise<string> {
@@ -131,10 +130,14 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
-/** Writes a whole file readable by this user only, or fails with EEXIST when it is already there. */
+/**
+ * Writes a whole file readable by this user only, or fails with EEXIST when it is already there.
+ * The temporary name is random and opened with O_EXCL, so a symlink planted in its place is not
+ * followed.
+ */
 async function writeExclusive(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  const temporary = `${path}.${randomBytes(8).toString("hex")}.tmp`;
+  const handle = await open(temporary, "wx", 0o600);
   try {
     await handle.writeFile(content);
     await handle.sync();

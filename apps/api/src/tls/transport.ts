@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 /** How the API is reached: its own TLS, a proxy in front, the public address. */
 export interface TransportOptions {
   /** Serve HTTPS with this certificate and key; plain HTTP without. */
-  tls?: { certPem: string; keyPem: string; fingerprint256: string };
+  tls?: { certPem: string; keyPem: string; fingerprint256: string; selfSigned: boolean };
   /** Scheme, host and port people and agents use, when not the listen address (behind a proxy). */
   publicUrl?: string;
   /** Proxies whose X-Forwarded-For/-Proto are believed; nobody's when unset. */
@@ -12,7 +12,11 @@ export interface TransportOptions {
 
 /** What routes need to know about the transport. */
 export interface Transport {
-  /** The API's own certificate fingerprint, for `enroll --fingerprint`; undefined without own TLS. */
+  /**
+   * The fingerprint agents must pin (`enroll --fingerprint`): the API's own self-signed
+   * certificate's. Undefined for one an authority signed (a pin would break at its renewal) and
+   * without own TLS.
+   */
   readonly fingerprint256: string | undefined;
   readonly publicUrl: string | undefined;
   /** People reach the API over HTTPS (own TLS or an https public URL): Secure cookies, HSTS, upgrades. */
@@ -27,7 +31,7 @@ declare module "fastify" {
 
 export function transportOf(options: TransportOptions): Transport {
   return {
-    fingerprint256: options.tls?.fingerprint256,
+    fingerprint256: options.tls?.selfSigned ? options.tls.fingerprint256 : undefined,
     publicUrl: options.publicUrl,
     publicHttps: options.tls !== undefined || options.publicUrl?.startsWith("https:") === true,
   };
