@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from "node:dns/promises";
-import { type AgentError, type DesiredState, parseIpv4 } from "@switchboard/shared";
+import { type AgentError, type DesiredState, formatIpv4, parseIpv4 } from "@switchboard/shared";
 import type { RouteLookup } from "../routes/kernel-routes.ts";
 import { type KeptAddress, type RoutedPrefix, unsafeRoutes } from "../routes/route-safety.ts";
 
@@ -56,18 +56,51 @@ export function linkRemotes(state: Pick<DesiredState, "links">): Target[] {
   return targets;
 }
 
-/** Every prefix the state can make the agent route: its routes, and the subnets behind hosts that may connect here. */
-export function routedPrefixes(state: Pick<DesiredState, "routes" | "hosts">): RoutedPrefix[] {
+/**
+ * Every prefix the state can make the kernel route: its routes, the subnets behind hosts that may
+ * connect here, and what the configs' `ifconfig` lines make OpenVPN install (the server's subnet
+ * on its tun device, each link's peer address): the allow-list takes any address and mask there.
+ */
+export function routedPrefixes(state: Pick<DesiredState, "routes" | "hosts" | "server" | "links">): RoutedPrefix[] {
   const routed: RoutedPrefix[] = state.routes.map((route) => ({
     destination: route.destination,
     source: `route via ${route.via} dev ${route.dev}`,
   }));
+  routed.push(...ifconfigPrefixes(state));
   for (const host of state.hosts) {
     if (host.clientConfig === null) continue;
     for (const subnet of host.subnets)
       routed.push({ destination: subnet, source: `subnet behind host ${host.commonName}` });
   }
   return routed;
+}
+
+/** `ifconfig <address> <netmask>` (server) and `ifconfig <local> <peer>` (links) as prefixes. */
+export function ifconfigPrefixes(state: Pick<DesiredState, "server" | "links">): RoutedPrefix[] {
+  const prefixes: RoutedPrefix[] = [];
+  for (const match of state.server.serverConfig.matchAll(/^ifconfig[ \t]+(\S+)[ \t]+(\S+)/gm)) {
+    const address = parseIpv4(match[1] ?? "");
+    const length = prefixLengthOf(match[2] ?? "");
+    if (address === undefined || length === undefined) continue; // the config check refuses it
+    const network = length === 0 ? 0 : (address & (~0 << (32 - length))) >>> 0;
+    prefixes.push({ destination: `${formatIpv4(network)}/${length}`, source: "the data server's ifconfig" });
+  }
+  for (const link of state.links) {
+    for (const match of link.config.matchAll(/^ifconfig[ \t]+\S+[ \t]+(\S+)/gm)) {
+      if (parseIpv4(match[1] ?? "") === undefined) continue;
+      prefixes.push({ destination: `${match[1]}/32`, source: `the ifconfig of backbone link ${link.peerOffset}` });
+    }
+  }
+  return prefixes;
+}
+
+/** 255.255.255.0 → 24; undefined for a mask that is not contiguous ones then zeros. */
+function prefixLengthOf(netmask: string): number | undefined {
+  const value = parseIpv4(netmask);
+  if (value === undefined) return undefined;
+  const length = Math.clz32(~value >>> 0);
+  const expected = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+  return expected === value ? length : undefined;
 }
 
 export class RouteGuard {

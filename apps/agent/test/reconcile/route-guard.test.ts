@@ -71,6 +71,24 @@ describe("RouteGuard: the kernel's lookup decides what a switch must keep reachi
     expect(viaGateway[0]?.message).toContain("covers 192.0.2.254, the gateway toward the endpoint of backbone peer 2");
   });
 
+  it("checks what the configs' ifconfig lines route too: a data subnet or link peer covering the API (review)", async () => {
+    const { guard } = guardOn(uplinked(), { apiHost: "203.0.113.5" });
+    const state = desiredState();
+    // A compromised API keeps the allow-list (any address and mask pass there) but widens the mask.
+    const wide = `${state.server.serverConfig}\nifconfig 203.0.113.1 255.255.255.0\n`;
+    const errors = await guard.check({ ...state, server: { ...state.server, serverConfig: wide } });
+    expect(errors.map((e) => [e.target, e.message.includes("the data server's ifconfig")])).toEqual([
+      ["203.0.113.0/24", true],
+    ]);
+    const peer = [
+      { peerOffset: 2, config: "dev sbb-aaaaa-2\nproto udp\nlport 1196\nifconfig 10.200.200.1 203.0.113.5\n" },
+    ];
+    const linked = await guard.check({ ...state, links: peer });
+    expect(linked.map((e) => e.target)).toEqual(["203.0.113.5/32"]);
+    const usual = `${state.server.serverConfig}\nifconfig 10.100.100.1 255.255.255.0\n`;
+    expect(await guard.check({ ...state, server: { ...state.server, serverConfig: usual } })).toEqual([]);
+  });
+
   it("checks the subnets behind hosts too: they become routes the moment such a host connects here", async () => {
     const { guard } = guardOn(uplinked(), { apiHost: "203.0.113.5" });
     const state = desiredState();
