@@ -2,11 +2,14 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { connect, type PeerCertificate } from "node:tls";
-import type { EnrollResponse } from "@switchboard/shared";
+import { DEFAULT_AGENT_DIR, type EnrollResponse } from "@switchboard/shared";
 import type { AgentLogger } from "../agent.ts";
 import { type CredentialFile, saveCredential } from "./credential-file.ts";
 import { type CertificatePin, normaliseFingerprint, pemOf, pinnedTlsOptions } from "./tls-pin.ts";
 import { assertSafeTransport } from "./transport-policy.ts";
+
+/** What the API's enrollment answer may name as the base folder (DEFAULT_AGENT_DIR has no regex characters). */
+const BASE_DIR = new RegExp(`^${DEFAULT_AGENT_DIR}/[0-9a-z]{5}$`);
 
 export interface EnrollOptions {
   readonly api: string;
@@ -114,6 +117,13 @@ export async function enroll(options: EnrollOptions): Promise<{ path: string; fi
     );
   }
   const response = answer.body as EnrollResponse;
+  // The API names the folder for the switch's files; the agent will create, chmod and write
+  // there as root, so only the one shape the API makes is taken (never /root, /etc, ..).
+  if (typeof response.baseDir !== "string" || !BASE_DIR.test(response.baseDir)) {
+    throw new Error(
+      `the API named ${JSON.stringify(response.baseDir)} as the switch's folder: only ${DEFAULT_AGENT_DIR}/<network tag> is taken`,
+    );
+  }
   const file: CredentialFile = {
     api: base,
     credential: response.credential,

@@ -34,6 +34,8 @@ const ANSWER = {
   networkId: "1b0a6c1e-3c2d-4e5f-8a9b-0c1d2e3f4a5b",
   baseDir: "/var/lib/switchboard-agent/abcde",
 };
+/** What the fake API answers next; a test may swap it. */
+let answer: Record<string, unknown> = ANSWER;
 
 describeNeeding(["openssl"], "enrollment against a self-signed API", () => {
   let dir: string;
@@ -53,7 +55,7 @@ describeNeeding(["openssl"], "enrollment against a self-signed API", () => {
       });
       req.on("end", () => {
         bodies.push(body);
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(ANSWER));
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -92,5 +94,22 @@ describeNeeding(["openssl"], "enrollment against a self-signed API", () => {
       enroll({ api, token: `sbe_${"v".repeat(43)}`, stateDir: join(dir, "state-c"), fingerprint: wrong }),
     ).rejects.toThrow(/not the expected/);
     expect(bodies.length).toBe(sent + 1);
+  });
+
+  it("refuses an answer that names a folder other than its own for the switch's files (a hostile API)", async () => {
+    for (const baseDir of [
+      "/root",
+      "/var/lib/switchboard-agent/../../../etc",
+      "/var/lib/switchboard-agent/abcde/x",
+      "/",
+    ]) {
+      answer = { ...ANSWER, baseDir };
+      const stateDir = join(dir, `state-hostile-${baseDir.length}`);
+      await expect(enroll({ api, token: `sbe_${"t".repeat(43)}`, stateDir, fingerprint }), baseDir).rejects.toThrow(
+        /only \/var\/lib\/switchboard-agent\/<network tag> is taken/,
+      );
+      expect(() => statSync(join(stateDir, "agent.json"))).toThrow();
+    }
+    answer = ANSWER;
   });
 });
