@@ -125,7 +125,7 @@ describeEachDatabase("sessions and routes across three switches over real websoc
     await connect(a, web, "web-1", 11, now);
     // db-1 on A is the marker: its disconnect follows A's late report through the same hook and channel.
     await connect(a, db, "db-1", 12, now);
-    b.sim.connect("web-1", 21, now + 10);
+    b.sim.connect("web-1", 21, now + 2); // Newer than A's, and not ahead of the API's clock by more than the 5 s it allows.
     await vi.waitFor(() => {
       expect(has(c.agent.ip.table, web.route, b.backboneAddress), "C's route to the host via B").toBe(true);
       expect(has(b.agent.ip.table, web.route), "B's own route to the host").toBe(false);

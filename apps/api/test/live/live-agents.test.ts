@@ -125,7 +125,7 @@ describeEachDatabase("the live feed of sessions, agents and backbone links, from
     await nextSession(0, "db-1");
 
     const from = console.mark();
-    b.sim.connect("web-1", 21, now + 10);
+    b.sim.connect("web-1", 21, now + 2); // Newer than A's, and not ahead of the API's clock by more than the 5 s it allows.
     const message = await nextSession(from);
     expect(message).toMatchObject({ change: "roamed", previousSwitchId: a.id, session: { switchId: b.id, hostId } });
     expect(await hostNames(`switchId=${b.id}&online=true`)).toEqual(["web-1"]);
