@@ -26,7 +26,7 @@ function onTheLab(): void {
 
   beforeAll(async () => {
     lab = await Lab.up({ switches: 2, hosts: 2, consolePort: 0 });
-    browser = await launchChromium();
+    browser = await launchChromium(undefined, { selfSignedServer: true });
     page = await browser.context.newPage();
     page.setDefaultTimeout(20_000);
   });

@@ -27,7 +27,10 @@ export interface Browser {
 }
 
 /** Debian's Chromium with a fresh profile, 1280 px wide (the console's target width). */
-export async function launchChromium(viewport = { width: 1280, height: 860 }): Promise<Browser> {
+export async function launchChromium(
+  viewport = { width: 1280, height: 860 },
+  options: { selfSignedServer?: boolean } = {},
+): Promise<Browser> {
   const userDataDir = mkdtempSync(join(tmpdir(), "sb-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -35,6 +38,9 @@ export async function launchChromium(viewport = { width: 1280, height: 860 }): P
     args: ARGS,
     viewport,
     acceptDownloads: true,
+    // The lab's API serves HTTPS with its own self-signed certificate: a person clicks through the
+    // warning once; the browser test does the same (agents pin it; tls.test.ts proves the pin).
+    ...(options.selfSignedServer ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
     context,
