@@ -27,7 +27,7 @@ export function scratchDir(prefix = "sb-test-") {
 }
 
 /** A private key and a CSR for `subject` (e.g. "/CN=web-1"), made by openssl as a host would. */
-export function opensslCsr(dir: ReturnType<typeof scratchDir>, name: string, subject: string) {
+export function opensslCsr(dir: Pick<ReturnType<typeof scratchDir>, "dir">, name: string, subject: string) {
   const key = join(dir.dir, `${name}.key`);
   const csr = join(dir.dir, `${name}.csr`);
   const result = openssl([

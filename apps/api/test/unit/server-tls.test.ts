@@ -6,6 +6,7 @@ import { describeNeeding } from "@switchboard/testkit/needs";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveServerTls } from "../../src/tls/server-tls.ts";
 import { transportOf } from "../../src/tls/transport.ts";
+import { opensslCsr } from "../support/openssl.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -75,52 +76,10 @@ describeNeeding(["openssl"], "an operator's certificate an authority signed", ()
   it("is not pinned: a pin would break at the certificate's next renewal", async () => {
     const dir = scratch();
     const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=Test Authority",
-    );
-    run(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      "api.key",
-      "-out",
-      "api.csr",
-      "-subj",
-      "/CN=vpn.example.net",
-    );
-    run(
-      "x509",
-      "-req",
-      "-in",
-      "api.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "api.crt",
-      "-days",
-      "1",
-    );
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Test Authority");
+    const { csrPath } = opensslCsr({ dir }, "api", "/CN=vpn.example.net");
+    run("x509", "-req", "-in", csrPath, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "api.crt");
     const tls = await resolveServerTls({
       tls: "auto",
       tlsCertFile: join(dir, "api.crt"),
