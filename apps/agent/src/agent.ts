@@ -6,6 +6,7 @@ import {
   type AgentCommand,
   type AgentError,
   type AgentToApiMessage,
+  applyDelta,
   type CommandResult,
   type DesiredState,
   DesiredStateSchema,
@@ -23,7 +24,7 @@ import { ManagementClient } from "./openvpn/management-client.ts";
 import { checkApiMessage } from "./protocol/check-message.ts";
 import { applyActions } from "./reconcile/apply.ts";
 import { checkStateConfigs } from "./reconcile/config-guard.ts";
-import { applyDelta, isVerifiedSnapshot } from "./reconcile/desired-state.ts";
+import { isVerifiedSnapshot } from "./reconcile/desired-state.ts";
 import { CCD_DIR, HOOK_FIFO } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";

@@ -1,5 +1,6 @@
+import { applyDelta } from "@switchboard/shared";
 import { describe, expect, it } from "vitest";
-import { applyDelta, isVerifiedSnapshot } from "../../src/reconcile/desired-state.ts";
+import { isVerifiedSnapshot } from "../../src/reconcile/desired-state.ts";
 import { withLocalSessions } from "../../src/reconcile/local-routes.ts";
 import { desiredState } from "../support/desired.ts";
 

@@ -1,6 +1,6 @@
-import type { DesiredState } from "@switchboard/shared";
+import { type DesiredState, diffDesired, isEmptyDelta } from "@switchboard/shared";
 import { describe, expect, it } from "vitest";
-import { desiredState, diffDesired, isEmptyDelta } from "../../src/features/agents/state/desired-state.ts";
+import { desiredState } from "../../src/features/agents/state/desired-state.ts";
 
 const server = {
   serverConfig: "mode server\n",

@@ -9,6 +9,7 @@ export {
   RouteSchema,
   SwitchIdSchema,
 } from "./common.ts";
+export * from "./delta.ts";
 export * from "./desired-state.ts";
 export * from "./link-state.ts";
 export * from "./messages.ts";

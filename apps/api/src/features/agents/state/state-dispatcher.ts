@@ -1,10 +1,18 @@
-import type { Ack, DesiredState, Hello, Route, RouteSession } from "@switchboard/shared";
+import {
+  type Ack,
+  type DesiredState,
+  diffDesired,
+  type Hello,
+  isEmptyDelta,
+  type Route,
+  type RouteSession,
+} from "@switchboard/shared";
 import type { FastifyBaseLogger } from "fastify";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
 import type { CertificateAuthority } from "../../pki/certificate-authority.ts";
 import type { AgentStatusStore } from "../agent-status.ts";
 import type { AgentLink } from "../channel/agent-hub.ts";
-import { desiredState, diffDesired, isEmptyDelta } from "./desired-state.ts";
+import { desiredState } from "./desired-state.ts";
 import { loadNetworkView, type NetworkView } from "./network-view.ts";
 import { type RouteChange, RouteState } from "./route-state.ts";
 
