@@ -6,6 +6,16 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
+/** Median of already-collected samples (the mean of the middle two for an even count). */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight; returns each duration in ms. */
 export async function timed(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number[]> {
   const durations: number[] = [];
