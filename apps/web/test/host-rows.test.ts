@@ -73,6 +73,10 @@ describe("hosts table rows and filters", () => {
     expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: "10.0.0.2" }))).toEqual(["db-1"]);
     expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: "paris" }))).toEqual(["web-1"]);
     expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: "blue" }))).toEqual(["web-1"]);
+    // HOST_SEARCH_RULE, as the API answers it: inside the address, never across two parts.
+    expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: ".0.9" }))).toEqual(["web-2"]);
+    expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: "web\nblue" }))).toEqual([]);
+    expect(names(filterHostRows(rows, { ...EMPTY_FILTER, search: " db " }))).toEqual(["db-1"]);
   });
 
   it("filters by network, switch, tag and online state together", () => {

@@ -64,12 +64,30 @@ export const HostSortSchema = Type.Union(
   },
 );
 
+/**
+ * What the host search means, for the API (SQL), its OpenAPI description and the console alike:
+ * one rule, so a host the console shows for a text is one the API returns for it.
+ */
+export const HOST_SEARCH_RULE =
+  "the text, case-insensitive and literal (% and _ are plain characters), anywhere in the common name, the address (as written: 10.64.1.5), the description or any one tag";
+
+/** HOST_SEARCH_RULE's parts of a host, lowercased once: what a search is matched against. */
+export function hostSearchParts(host: Pick<Host, "commonName" | "address" | "description" | "tags">): string[] {
+  return [host.commonName, host.address, host.description, ...host.tags].map((part) => part.toLowerCase());
+}
+
+/** HOST_SEARCH_RULE in code (the console's filter; the API's SQL says the same): each part on its own. */
+export function matchesHostSearch(parts: readonly string[], search: string): boolean {
+  const text = search.toLowerCase();
+  return parts.some((part) => part.includes(text));
+}
+
 export const HostListQuerySchema = Type.Object(
   {
     networkId: Type.Optional(IdSchema),
     tag: Type.Optional(TagSchema),
     search: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "part of the common name, address or description" }),
+      Type.String({ minLength: 1, maxLength: 64, description: `hosts matching ${HOST_SEARCH_RULE}` }),
     ),
     enabled: Type.Optional(Type.Boolean()),
     /** Only hosts whose live session is on this switch. */

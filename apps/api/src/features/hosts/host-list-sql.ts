@@ -55,6 +55,23 @@ function checkCursor(sort: keyof typeof SORTS, cursor: Cursor): Cursor {
 /** LIKE treats % and _ as wildcards and \ as its escape: a search means its characters literally. */
 export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/**
+ * The search's one meaning (HOST_SEARCH_RULE in the contract, the console's filter too): the text,
+ * case-insensitive and literal, anywhere in the common name, the address as written, the description
+ * or any one tag. Each part has a trigram index (migration host_search_tags_address), so the
+ * expressions here must stay exactly the indexed ones: host(address) and host_tags_text(tags).
+ */
+function searchCondition(search: string, param: (value: unknown) => string): string {
+  const contains = param(`%${escapeLike(search)}%`);
+  const parts = [`h."commonName" ILIKE ${contains}`, `h.description ILIKE ${contains}`];
+  // host(), not ::text: an inet's text ends in "/32", which "32" or "/" would match on every host.
+  if (/^[\d.]+$/.test(search)) parts.push(`host(h.address) LIKE ${contains}`);
+  // Tags are joined by a space, which no tag holds: a search that could only match across two tags
+  // is one with a character no tag may hold, and skips the tags.
+  if (/^[a-z0-9._-]+$/i.test(search)) parts.push(`host_tags_text(h.tags) ILIKE ${contains}`);
+  return `(${parts.join(" OR ")})`;
+}
+
 export interface HostListStatement extends Statement {
   /** Rows asked for: one more than the page, to know whether a next page exists. */
   take: number;
@@ -82,12 +99,7 @@ export function hostListStatement(query: HostListQuery, cursor: Cursor | undefin
   if (query.online === false) {
     where.push(`NOT EXISTS (SELECT 1 FROM "Session" s WHERE s."hostId" = h.id AND s."disconnectedAt" IS NULL)`);
   }
-  if (query.search !== undefined) {
-    const search = escapeLike(query.search);
-    const contains = param(`%${search}%`);
-    const address = /^[\d.]+$/.test(search) ? ` OR h.address::text LIKE ${param(`${search}%`)}` : "";
-    where.push(`(h."commonName" ILIKE ${contains} OR h.description ILIKE ${contains}${address})`);
-  }
+  if (query.search !== undefined) where.push(searchCondition(query.search, param));
   if (cursor) {
     const { value, id } = checkCursor(query.sort ?? "commonName", cursor);
     // A row comparison is the keyset condition "after (value, id)" that a (networkId, key, id) index answers directly.

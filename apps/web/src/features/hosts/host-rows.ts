@@ -1,4 +1,11 @@
-import type { Host, Network, SessionRecord, Switch } from "@switchboard/shared";
+import {
+  type Host,
+  hostSearchParts,
+  matchesHostSearch,
+  type Network,
+  type SessionRecord,
+  type Switch,
+} from "@switchboard/shared";
 
 /** One row of the hosts table: the host plus what the table shows and filters on, computed once. */
 export interface HostRow {
@@ -13,8 +20,8 @@ export interface HostRow {
   switchName: string;
   online: boolean;
   connectedAt: string | null;
-  /** Lowercased name, address, description and tags, for the search box. */
-  haystack: string;
+  /** Lowercased name, address, description and tags, each apart, for the search box (HOST_SEARCH_RULE). */
+  searchParts: string[];
 }
 
 export interface HostFilter {
@@ -52,18 +59,19 @@ export function buildHostRows(
       switchName: session ? (switches.get(session.switchId)?.name ?? "") : "",
       online: session !== undefined,
       connectedAt: session?.connectedAt ?? null,
-      haystack: `${host.commonName}\n${host.address}\n${host.description}\n${host.tags.join("\n")}`.toLowerCase(),
+      searchParts: hostSearchParts(host),
     };
   });
 }
 
 /** The rows that pass every filter; the same array when no filter is set. */
 export function filterHostRows(rows: readonly HostRow[], filter: HostFilter): readonly HostRow[] {
-  const search = filter.search.trim().toLowerCase();
+  // Spaces around the typed text come from typing, not from what is looked for.
+  const search = filter.search.trim();
   if (!search && !filter.networkId && !filter.switchId && !filter.tag && filter.online === "all") return rows;
   return rows.filter(
     (row) =>
-      (!search || row.haystack.includes(search)) &&
+      (!search || matchesHostSearch(row.searchParts, search)) &&
       (!filter.networkId || row.host.networkId === filter.networkId) &&
       (!filter.switchId || row.switchId === filter.switchId) &&
       (!filter.tag || row.host.tags.includes(filter.tag)) &&

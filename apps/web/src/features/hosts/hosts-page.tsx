@@ -1,4 +1,5 @@
 import { Button, Group, Select, Text, TextInput } from "@mantine/core";
+import { HOST_SEARCH_RULE } from "@switchboard/shared";
 import { IconPlus, IconSearch, IconUpload } from "@tabler/icons-react";
 import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
@@ -64,6 +65,7 @@ export function HostsPage() {
         <TextInput
           label="Search"
           placeholder="Name, address, description or tag"
+          title={`Hosts with ${HOST_SEARCH_RULE}`}
           leftSection={<IconSearch size={16} />}
           value={filter.search}
           onChange={(event) => {
