@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { HttpError } from "../../http/error-handler.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { loadAllAddresses, networkAddresses } from "../address-plan-loader.ts";
+import { type ChangeSink, type NetworkChange, NO_CHANGES } from "../agents/state/network-changes.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
@@ -151,6 +152,8 @@ export function hostService(
   /** Writes the session reports still batched in memory, so the online filters read what agents said. */
   flushSessions: () => Promise<void> = async () => undefined,
   limits: HostRouteLimits = DEFAULT_HOST_ROUTE_LIMITS,
+  /** Told what each write changed once it committed, so connected switches get just that (agents/state). */
+  changes: ChangeSink = NO_CHANGES,
 ) {
   async function requireUniqueName(tx: Tx, networkId: string, commonName: string) {
     const clash = await tx.host.findUnique({
@@ -159,8 +162,21 @@ export function hostService(
     });
     if (clash) throw conflict("body.commonName", "is already used by another host in this network");
   }
-  const bumpRevision = (tx: Tx, networkId: string) =>
-    tx.network.update({ where: { id: networkId }, data: { revision: { increment: 1 } } });
+  /** The network's new revision, read in the same statement, for the change the write emits. */
+  const bumpRevision = async (tx: Tx, networkId: string) =>
+    (
+      await tx.network.update({
+        where: { id: networkId },
+        data: { revision: { increment: 1 } },
+        select: { revision: true },
+      })
+    ).revision;
+  /** Runs a write and, only once it committed, tells the change it made. */
+  async function committing<T>(work: (tx: Tx) => Promise<{ result: T; change: NetworkChange }>): Promise<T> {
+    const { result, change } = await inTransaction(prisma, work);
+    changes.emit(change);
+    return result;
+  }
   const networkOrBadRequest = (field: string) => (error: unknown) => {
     throw error instanceof HttpError && error.statusCode === 404
       ? badRequest(field, "is not an existing network")
@@ -188,26 +204,33 @@ export function hostService(
     },
 
     async create(input: HostCreate, audit: AuditContext, caller: HostCaller): Promise<Host> {
-      return inTransaction(prisma, async (tx) => {
+      return committing(async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
         await requireUniqueName(tx, input.networkId, input.commonName);
         const address = await placeHost(context, input, (name) => `body.${name}`, { caller, limits });
         const row = await tx.host.create({ data: { ...input, address } });
-        await bumpRevision(tx, input.networkId);
+        const revision = await bumpRevision(tx, input.networkId);
         await recordAudit(tx, audit, {
           action: "host.create",
           targetType: "host",
           targetId: row.id,
           summary: { after: toHost(row) },
         });
-        return toHost(row);
+        const change: NetworkChange = {
+          kind: "host-upserted",
+          networkId: input.networkId,
+          baseRevision: context.network.revision,
+          revision,
+          host: row,
+        };
+        return { result: toHost(row), change };
       });
     },
 
     async update(id: string, patch: HostUpdate, audit: AuditContext, caller: HostCaller): Promise<Host> {
       const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("host", id);
-      return inTransaction(prisma, async (tx) => {
+      return committing(async (tx) => {
         const context = await loadNetworkContext(tx, existing.networkId);
         const current = await tx.host.findUnique({ where: { id } });
         if (!current) throw notFound("host", id);
@@ -222,41 +245,56 @@ export function hostService(
           { caller, limits, selfId: id, currentSubnets: current.subnets },
         );
         const row = await tx.host.update({ where: { id }, data: { ...patch, address } });
-        await bumpRevision(tx, existing.networkId);
+        const revision = await bumpRevision(tx, existing.networkId);
         await recordAudit(tx, audit, {
           action: "host.update",
           targetType: "host",
           targetId: id,
           summary: { before: pick(toHost(current), Object.keys(patch)), after: pick(toHost(row), Object.keys(patch)) },
         });
-        return toHost(row);
+        const change: NetworkChange = {
+          kind: "host-upserted",
+          networkId: existing.networkId,
+          baseRevision: context.network.revision,
+          revision,
+          host: row,
+          ...(current.commonName === row.commonName ? {} : { previousCommonName: current.commonName }),
+        };
+        return { result: toHost(row), change };
       });
     },
 
     /** Deleting a host frees its address and common name at once. */
     async remove(id: string, audit: AuditContext): Promise<void> {
-      await inTransaction(prisma, async (tx) => {
+      await committing(async (tx) => {
         const row = await tx.host.findUnique({
           where: { id },
           select: { networkId: true, commonName: true, address: true },
         });
         if (!row) throw notFound("host", id);
-        await lockNetwork(tx, row.networkId);
-        await authority.revokeAllOf(tx, { networkId: row.networkId, hostId: id });
+        const network = await lockNetwork(tx, row.networkId);
+        // Its certificates revoked: the CRL the switches hold changed too, which a reload sends.
+        const revoked = await authority.revokeAllOf(tx, { networkId: row.networkId, hostId: id });
         await tx.host.delete({ where: { id } });
-        await bumpRevision(tx, row.networkId);
+        const revision = await bumpRevision(tx, row.networkId);
         await recordAudit(tx, audit, {
           action: "host.delete",
           targetType: "host",
           targetId: id,
           summary: { commonName: row.commonName, address: row.address, networkId: row.networkId },
         });
+        const revisions = { networkId: row.networkId, baseRevision: network.revision, revision };
+        const change: NetworkChange =
+          revoked > 0
+            ? { kind: "reload", reason: "pki", ...revisions }
+            : { kind: "host-removed", commonName: row.commonName, ...revisions };
+        return { result: undefined, change };
       });
     },
 
     /** All rows or none: every row is checked against the network and the rows before it. */
     async import(input: HostImport, audit: AuditContext, caller: HostCaller): Promise<Host[]> {
-      const hosts = await inTransaction(prisma, async (tx) => {
+      const hosts = await committing(async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
         );
@@ -287,14 +325,22 @@ export function hostService(
         for (let start = 0; start < data.length; start += 1000) {
           created.push(...(await tx.host.createManyAndReturn({ data: data.slice(start, start + 1000) })));
         }
-        await bumpRevision(tx, input.networkId);
+        const revision = await bumpRevision(tx, input.networkId);
         await recordAudit(tx, audit, {
           action: "host.import",
           targetType: "network",
           targetId: input.networkId,
           summary: { created: created.length, commonNames: created.slice(0, 20).map((h) => h.commonName) },
         });
-        return created.map(toHost);
+        // Thousands of hosts: one reload costs what patching each would.
+        const change: NetworkChange = {
+          kind: "reload",
+          reason: "hosts-imported",
+          networkId: input.networkId,
+          baseRevision: context.network.revision,
+          revision,
+        };
+        return { result: created.map(toHost), change };
       });
       // Thousands of new rows leave the planner's statistics and the search indexes' pending lists
       // behind until autovacuum comes by (PGlite has none): meanwhile the list would sort the whole

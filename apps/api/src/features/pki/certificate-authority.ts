@@ -240,8 +240,8 @@ export function certificateAuthority(settings: PkiSettings) {
       return revoked;
     },
 
-    /** Revokes whatever is in force for a host or switch that is going away. */
-    async revokeAllOf(tx: Tx, owner: { networkId: string; hostId?: string; switchId?: string }) {
+    /** Revokes whatever is in force for a host or switch that is going away; returns how many were. */
+    async revokeAllOf(tx: Tx, owner: { networkId: string; hostId?: string; switchId?: string }): Promise<number> {
       const where = {
         networkId: owner.networkId,
         revokedAt: null,
@@ -252,6 +252,7 @@ export function certificateAuthority(settings: PkiSettings) {
         data: { revokedAt: new Date(), revocationReason: "cessationOfOperation" },
       });
       if (count > 0) await regenerateCrl(tx, owner.networkId);
+      return count;
     },
 
     /**
