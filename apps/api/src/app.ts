@@ -167,10 +167,17 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   switchRoutes(app, switchService(prisma, authority));
   hostRoutes(
     app,
-    hostService(prisma, options.db.sql, authority, agents.flushSessions, {
-      ...DEFAULT_HOST_ROUTE_LIMITS,
-      ...options.hostRoutes,
-    }),
+    hostService(
+      prisma,
+      options.db.sql,
+      authority,
+      agents.flushSessions,
+      {
+        ...DEFAULT_HOST_ROUTE_LIMITS,
+        ...options.hostRoutes,
+      },
+      agents.changes,
+    ),
   );
   configRoutes(app, configService(prisma));
   let setupToken = options.setupToken;

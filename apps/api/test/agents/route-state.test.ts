@@ -45,6 +45,11 @@ function view(hostCount: number, disabledSwitch?: string): NetworkView {
     partsFor: () => {
       throw new Error("not used");
     },
+    hostNamed: () => undefined,
+    putHost: () => {
+      throw new Error("not used");
+    },
+    removeHost: () => false,
   };
 }
 

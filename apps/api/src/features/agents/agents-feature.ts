@@ -21,6 +21,7 @@ import { sessionClearer } from "./sessions/clear-session.ts";
 import { sessionKiller } from "./sessions/kill-session.ts";
 import { sessionRoutes } from "./sessions/session-routes.ts";
 import { type Refusals, SessionStore } from "./sessions/session-store.ts";
+import { ChangeFeed } from "./state/network-changes.ts";
 import { StateDispatcher } from "./state/state-dispatcher.ts";
 
 export interface AgentsOptions {
@@ -139,6 +140,9 @@ export async function registerAgents(
     },
   });
   dispatcher = routes;
+  // What services commit reaches the dispatcher as typed changes; the poke below stays the backstop.
+  const changes = new ChangeFeed();
+  changes.listen((change) => routes.changed(change));
   const routeReports = new Map<string, { report: RouteReport; at: Date }>();
   const killSession = sessionKiller(prisma, hub, sessions);
   const clearSession = sessionClearer(prisma, hub, sessions);
@@ -205,6 +209,8 @@ export async function registerAgents(
 
   return {
     hub,
+    /** Where services tell what their committed writes changed. */
+    changes,
     /** Writes the batched session reports now (readers that filter by session: the hosts list). */
     flushSessions: () => sessions.flush(),
     /**

@@ -15,22 +15,24 @@ import {
   serverDeviceName,
   switchPaths,
 } from "@switchboard/shared";
-import type { Certificate, PrismaClient } from "../../../generated/prisma/client.ts";
+import type { Certificate, Host as HostRow, PrismaClient } from "../../../generated/prisma/client.ts";
 import { renderHost, renderNetwork, renderSwitch } from "../../configs/render-mapping.ts";
 import type { CertificateAuthority } from "../../pki/certificate-authority.ts";
 import type { SwitchParts } from "./desired-state.ts";
 
 /**
- * Everything one network's switches should have, read from the database at one revision. Hosts
- * are rendered once and shared by every switch (a ccd file is the same everywhere); a switch's
- * own files (with its private keys, unsealed here) are rendered only when its agent asks, and
- * only ever go to that switch.
+ * Everything one network's switches should have, read from the database at one revision and then
+ * patched host by host as writes commit (state-dispatcher.ts). Hosts are rendered once and shared
+ * by every switch (a ccd file is the same everywhere); a switch's own files (with its private keys,
+ * unsealed here) are rendered only when its agent asks, and only ever go to that switch.
  */
 export interface NetworkView {
   readonly networkId: string;
-  readonly revision: number;
+  /** The revision the view is at: loaded, or the last change patched in. */
+  revision: number;
   readonly network: RenderNetwork;
   readonly switches: readonly RenderSwitch[];
+  /** Every host's files, in no meaningful order; rebuilt from the host map after a patch, when read. */
   readonly hosts: readonly DesiredHost[];
   readonly routeHosts: readonly RouteHost[];
   readonly hostIds: ReadonlyMap<string, string>;
@@ -38,6 +40,20 @@ export interface NetworkView {
   readonly warnings: readonly string[];
   /** The switch's own parts; throws (RenderError, missing certificate) when they cannot be built. */
   partsFor(switchId: string): SwitchParts;
+  /** One host as the switches should have it, if it is in the view. */
+  hostNamed(commonName: string): { readonly desired: DesiredHost; readonly route: RouteHost } | undefined;
+  /**
+   * Puts a committed host row in (re-rendering its ccd file) and returns its files, or undefined
+   * when it cannot be rendered: like at load, it is then left out and a warning returned.
+   */
+  putHost(row: HostRow): { desired?: DesiredHost; warning?: string };
+  removeHost(commonName: string): boolean;
+}
+
+interface ViewHost {
+  readonly id: string;
+  readonly desired: DesiredHost;
+  readonly route: RouteHost;
 }
 
 export async function loadNetworkView(
@@ -57,11 +73,11 @@ export async function loadNetworkView(
   const network = renderNetwork(row);
   const switches = row.switches.map(renderSwitch);
   const warnings: string[] = [];
-  const hosts: DesiredHost[] = [];
-  const routeHosts: RouteHost[] = [];
+  const byName = new Map<string, ViewHost>();
   const hostIds = new Map<string, string>();
   const renderClientConfig = clientConfigRenderer(network, switches);
-  for (const hostRow of row.hosts) {
+  /** Renders one host into the maps; a host that cannot be rendered is left out (its id stays known). */
+  const put = (hostRow: HostRow): { desired?: DesiredHost; warning?: string } => {
     const host = renderHost(hostRow);
     hostIds.set(host.commonName, hostRow.id);
     let clientConfig: string | null = null;
@@ -71,17 +87,37 @@ export async function loadNetworkView(
       // Left out entirely: without a ccd file, ccd-exclusive refuses it. The route computation
       // checks every host it is given, so one host stored before a rule existed must not reach
       // it and stop the routes of the whole network.
-      warnings.push(`host ${host.commonName}: ${(error as Error).message}`);
-      continue;
+      byName.delete(host.commonName);
+      return { warning: `host ${host.commonName}: ${(error as Error).message}` };
     }
-    hosts.push({ commonName: host.commonName, address: host.address, subnets: [...host.subnets], clientConfig });
-    routeHosts.push({
+    const desired: DesiredHost = {
+      commonName: host.commonName,
+      address: host.address,
+      subnets: [...host.subnets],
+      clientConfig,
+    };
+    const route: RouteHost = {
       commonName: host.commonName,
       address: host.address,
       subnets: host.subnets,
       enabled: host.enabled && clientConfig !== null,
-    });
+    };
+    byName.set(host.commonName, { id: hostRow.id, desired, route });
+    return { desired };
+  };
+  for (const hostRow of row.hosts) {
+    const { warning } = put(hostRow);
+    if (warning) warnings.push(warning);
   }
+  // The lists every snapshot and full recompute read, rebuilt once after any number of patches.
+  let lists: { hosts: DesiredHost[]; routeHosts: RouteHost[] } | undefined;
+  const currentLists = () => {
+    lists ??= {
+      hosts: [...byName.values()].map((h) => h.desired),
+      routeHosts: [...byName.values()].map((h) => h.route),
+    };
+    return lists;
+  };
 
   const paths = switchPaths(`${DEFAULT_AGENT_DIR}/${networkTag(network)}`);
   const backboneBase = networkAddress(parseCidr(row.backboneSubnet) ?? { address: 0, prefix: 32 });
@@ -103,10 +139,24 @@ export async function loadNetworkView(
     revision: row.revision,
     network,
     switches,
-    hosts,
-    routeHosts,
+    get hosts() {
+      return currentLists().hosts;
+    },
+    get routeHosts() {
+      return currentLists().routeHosts;
+    },
     hostIds,
     warnings,
+    hostNamed: (commonName) => byName.get(commonName),
+    putHost(hostRow) {
+      lists = undefined;
+      return put(hostRow);
+    },
+    removeHost(commonName) {
+      lists = undefined;
+      hostIds.delete(commonName);
+      return byName.delete(commonName);
+    },
     partsFor(switchId) {
       const cached = parts.get(switchId);
       if (cached) return cached;

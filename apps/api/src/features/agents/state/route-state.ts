@@ -31,6 +31,9 @@ interface Pending {
  * recompute would rebuild 2.5 million routes per tick. Both follow the same rules; the shortcut
  * is skipped when a destination is claimed twice (a data error computeRoutes settles by order).
  *
+ * A host whose record changed (created, edited, disabled, deleted) is re-placed the same way
+ * (`patchHost`), against the view the dispatcher patched in place.
+ *
  * The maps are also what every connected agent has been sent: each change is sent in the tick
  * that makes it, and a (re)connecting agent gets a snapshot of its map.
  */
@@ -39,10 +42,17 @@ export class RouteState {
   private placement = new Map<string, string>();
   private view: NetworkView | undefined;
   private toward = new Map<string, { via: string; dev: string }>();
-  private hosts = new Map<string, NetworkView["routeHosts"][number]>();
+  private hosts = new Map<string, RouteHost>();
   private serverDev = "";
   private enabled: string[] = [];
-  private incrementalOk = false;
+  /** How many times each destination is claimed (switch data addresses, enabled hosts' /32 and subnets). */
+  private claims = new Map<string, number>();
+  /** Destinations claimed more than once: while there are any, only a full recompute is exact. */
+  private duplicates = 0;
+
+  private get incrementalOk(): boolean {
+    return this.view !== undefined && this.duplicates === 0;
+  }
 
   routesOf(switchId: string): Route[] {
     return [...(this.maps.get(switchId)?.values() ?? [])];
@@ -50,7 +60,8 @@ export class RouteState {
 
   /** Recomputes everything from the view and the sessions; returns each switch's change. */
   recompute(view: NetworkView, sessions: readonly RouteSession[]): Map<string, RouteChange> {
-    if (view !== this.view) this.adopt(view);
+    // Always: the view may have been patched in place since it was adopted.
+    this.adopt(view);
     const table = computeRoutes({ network: view.network, switches: view.switches, hosts: view.routeHosts, sessions });
     const changes = new Map<string, RouteChange>();
     for (const [switchId, routes] of table) {
@@ -86,6 +97,11 @@ export class RouteState {
       else this.placement.set(commonName, to);
       this.move(commonName, from, to, pending);
     }
+    return this.commit(pending);
+  }
+
+  /** Writes pending route changes into the maps; returns what actually changed per switch. */
+  private commit(pending: Map<string, Pending>): Map<string, RouteChange> {
     const changes = new Map<string, RouteChange>();
     for (const [switchId, change] of pending) {
       const map = this.maps.get(switchId) ?? new Map<string, Route>();
@@ -99,6 +115,52 @@ export class RouteState {
       if (upsert.length > 0 || remove.length > 0) changes.set(switchId, { upsert, remove });
     }
     return changes;
+  }
+
+  /**
+   * Re-places one host after its record changed in `view` (already patched): its old routes go,
+   * its new ones come if it has a live session it may have. Undefined when only a full recompute
+   * is safe (another view, or a destination now claimed twice).
+   */
+  patchHost(
+    view: NetworkView,
+    commonName: string,
+    where: (commonName: string) => string | undefined,
+  ): Map<string, RouteChange> | undefined {
+    if (view !== this.view) return undefined;
+    const pending = new Map<string, Pending>();
+    const from = this.placement.get(commonName);
+    if (from !== undefined) this.move(commonName, from, undefined, pending);
+    this.placement.delete(commonName);
+    const old = this.hosts.get(commonName);
+    if (old) for (const key of claimKeys(old)) this.unclaim(key);
+    const next = view.hostNamed(commonName)?.route;
+    if (next) {
+      const host = normalized(next);
+      this.hosts.set(commonName, host);
+      for (const key of claimKeys(host)) this.claim(key);
+    } else this.hosts.delete(commonName);
+    if (!this.incrementalOk) return undefined;
+    const live = where(commonName);
+    const to = live !== undefined && this.accepts(commonName, live) ? live : undefined;
+    if (to !== undefined) {
+      this.placement.set(commonName, to);
+      this.move(commonName, undefined, to, pending);
+    }
+    return this.commit(pending);
+  }
+
+  private claim(key: string): void {
+    const count = (this.claims.get(key) ?? 0) + 1;
+    this.claims.set(key, count);
+    if (count === 2) this.duplicates++;
+  }
+
+  private unclaim(key: string): void {
+    const count = this.claims.get(key) ?? 0;
+    if (count === 2) this.duplicates--;
+    if (count <= 1) this.claims.delete(key);
+    else this.claims.set(key, count - 1);
   }
 
   private accepts(commonName: string, switchId: string): boolean {
@@ -150,38 +212,40 @@ export class RouteState {
         .filter((sw) => sw.enabled)
         .map((sw) => [sw.id, { via: sw.backboneAddress, dev: backboneDeviceName(view.network, sw) }]),
     );
-    // Written the way computeRoutes writes destinations, so both paths produce the same keys.
-    const cidr = (text: string) => {
-      const parsed = parseCidr(text);
-      return parsed ? formatCidr(parsed) : text;
-    };
-    const address = (text: string) => {
-      const parsed = parseIpv4(text);
-      return parsed === undefined ? text : formatIpv4(parsed);
-    };
-    this.hosts = new Map(
-      view.routeHosts.map((host) => [
-        host.commonName,
-        { ...host, address: address(host.address), subnets: host.subnets.map(cidr) },
-      ]),
-    );
+    this.hosts = new Map(view.routeHosts.map((host) => [host.commonName, normalized(host)]));
     // The shortcut is only exact when no destination is claimed twice.
-    const claimed = new Set<string>();
-    let unique = true;
-    const claim = (cidr: string) => {
-      const parsed = parseCidr(cidr);
-      const key = parsed ? `${parsed.address}/${parsed.prefix}` : cidr;
-      if (claimed.has(key)) unique = false;
-      claimed.add(key);
-    };
-    for (const sw of view.switches) if (sw.enabled) claim(`${sw.dataAddress}/32`);
-    for (const host of view.routeHosts) {
-      if (!host.enabled || parseIpv4(host.address) === undefined) continue;
-      claim(`${host.address}/32`);
-      for (const subnet of host.subnets) claim(subnet);
-    }
-    this.incrementalOk = unique;
+    this.claims = new Map();
+    this.duplicates = 0;
+    for (const sw of view.switches) if (sw.enabled) this.claim(claimKey(`${sw.dataAddress}/32`));
+    for (const host of this.hosts.values()) for (const key of claimKeys(host)) this.claim(key);
   }
+}
+
+type RouteHost = NetworkView["routeHosts"][number];
+
+/** Written the way computeRoutes writes destinations, so both paths produce the same keys. */
+function normalized(host: RouteHost): RouteHost {
+  const cidr = (text: string) => {
+    const parsed = parseCidr(text);
+    return parsed ? formatCidr(parsed) : text;
+  };
+  const parsed = parseIpv4(host.address);
+  return {
+    ...host,
+    address: parsed === undefined ? host.address : formatIpv4(parsed),
+    subnets: host.subnets.map(cidr),
+  };
+}
+
+function claimKey(cidr: string): string {
+  const parsed = parseCidr(cidr);
+  return parsed ? `${parsed.address}/${parsed.prefix}` : cidr;
+}
+
+/** The destinations a host claims: none when it is disabled or its address does not parse. */
+function claimKeys(host: RouteHost): string[] {
+  if (!host.enabled || parseIpv4(host.address) === undefined) return [];
+  return [claimKey(`${host.address}/32`), ...host.subnets.map(claimKey)];
 }
 
 function same(a: Route | undefined, b: Route): boolean {

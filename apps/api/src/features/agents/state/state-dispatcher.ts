@@ -1,6 +1,8 @@
 import {
   type Ack,
+  type DesiredHost,
   type DesiredState,
+  type DesiredStateDelta,
   diffDesired,
   type Hello,
   isEmptyDelta,
@@ -13,6 +15,7 @@ import type { CertificateAuthority } from "../../pki/certificate-authority.ts";
 import type { AgentStatusStore } from "../agent-status.ts";
 import type { AgentLink } from "../channel/agent-hub.ts";
 import { desiredState } from "./desired-state.ts";
+import type { NetworkChange } from "./network-changes.ts";
 import { loadNetworkView, type NetworkView } from "./network-view.ts";
 import { type RouteChange, RouteState } from "./route-state.ts";
 
@@ -42,8 +45,13 @@ export interface DispatcherDeps {
 interface Stream {
   readonly link: AgentLink;
   revision: number;
-  /** The last state sent, without routes: those live in the network's RouteState. */
+  /**
+   * The last state sent, without routes: those live in the network's RouteState. After host
+   * patches its `hosts` are behind (`hostsBehind`): the agent then holds the view's hosts, which
+   * are written back here only when something needs the list (a reload's diff).
+   */
   sent: DesiredState | undefined;
+  hostsBehind: boolean;
   carried: [streamRevision: number, networkRevision: number][];
   /** The network revision this agent last acknowledged on this stream. */
   applied: number | null;
@@ -63,14 +71,27 @@ interface NetworkSync {
   /** Hosts whose sessions changed since the last tick. */
   readonly moved: Set<string>;
   readonly streams: Map<string, Stream>;
+  /** Committed changes not yet patched in, in any order. */
+  pending: NetworkChange[];
+  /** The view was found behind and one more tick was granted for the changes to arrive. */
+  graceUsed: boolean;
+}
+
+/** Host files and route changes collected from the changes patched in one tick. */
+interface Patched {
+  readonly hosts: Map<string, DesiredHost | null>;
+  readonly routes: Map<string, Map<string, Route | null>>;
 }
 
 const NO_ROUTES: Route[] = [];
 
 /**
- * Decides who gets what (DESIGN.md, "Shape of the code" 5). Writes bump Network.revision; a poke
- * after each successful API change (and a slow poll) makes the next tick compare revisions,
- * reload what changed, and send every connected switch of that network a delta. Session changes
+ * Decides who gets what (DESIGN.md, "Shape of the code" 5). Writes bump Network.revision and,
+ * once committed, tell what they changed (network-changes.ts): a host change made on exactly the
+ * view's revision is patched into the cached view, and every switch gets a delta with just that
+ * host's file and routes. Anything else (switches, settings, PKI, an import, a revision gap, a
+ * write by another instance) makes the tick reload the view and diff every switch's state. A
+ * poke after each successful API change (and a slow poll) compares revisions as the backstop. Session changes
  * name the hosts that moved; the tick re-places just those (route-state.ts) and sends route
  * deltas only to the switches whose routes changed. All work runs on one queue, so deltas always
  * follow the snapshot they build on.
@@ -122,15 +143,38 @@ export class StateDispatcher {
     this.schedule();
   }
 
+  /** A write committed: patch it in at the next tick (networks without agents here need nothing). */
+  changed(change: NetworkChange): void {
+    const sync = this.networks.get(change.networkId);
+    if (!sync) return;
+    sync.pending.push(change);
+    this.schedule();
+  }
+
   /** A new channel: a full snapshot, after a tick so a change made meanwhile reaches every switch. */
   connected(link: AgentLink, hello: Hello): Promise<void> {
     const { networkId, switchId } = link.identity;
     let sync = this.networks.get(networkId);
     if (!sync) {
-      sync = { view: undefined, routes: new RouteState(), routesDirty: true, moved: new Set(), streams: new Map() };
+      sync = {
+        view: undefined,
+        routes: new RouteState(),
+        routesDirty: true,
+        moved: new Set(),
+        streams: new Map(),
+        pending: [],
+        graceUsed: false,
+      };
       this.networks.set(networkId, sync);
     }
-    const stream: Stream = { link, revision: hello.revision ?? 0, sent: undefined, carried: [], applied: null };
+    const stream: Stream = {
+      link,
+      revision: hello.revision ?? 0,
+      sent: undefined,
+      hostsBehind: false,
+      carried: [],
+      applied: null,
+    };
     sync.streams.set(switchId, stream);
     const target = sync;
     return this.enqueue(async () => {
@@ -260,6 +304,11 @@ export class StateDispatcher {
     if (ids.length === 0) return;
     const check = this.checkRevisions || ids.some((id) => this.networks.get(id)?.view === undefined);
     this.checkRevisions = false;
+    // Changes first: they are sent before any reload, so a reload diffs against what agents hold.
+    for (const id of ids) {
+      const sync = this.networks.get(id);
+      if (sync?.view && sync.pending.length > 0) this.patch(sync, sync.view);
+    }
     const rows = check
       ? await this.deps.prisma.network.findMany({ where: { id: { in: ids } }, select: { id: true, revision: true } })
       : [];
@@ -267,8 +316,7 @@ export class StateDispatcher {
     for (const id of ids) {
       const sync = this.networks.get(id);
       if (!sync) continue;
-      const revision = check ? revisions.get(id) : sync.view?.revision;
-      const viewChanged = sync.view === undefined || revision === undefined || sync.view.revision !== revision;
+      const viewChanged = this.mustReload(sync, check ? revisions.get(id) : sync.view?.revision);
       if (viewChanged) await this.reload(sync, id);
       const view = sync.view;
       if (!view) continue;
@@ -288,6 +336,70 @@ export class StateDispatcher {
     }
   }
 
+  /**
+   * Whether the view must be reloaded: not loaded, the database is at another revision, or a
+   * change waits that cannot be patched. A view behind for want of a change still on its way
+   * (its transaction committed, its emit not yet run) gets one more tick before the reload.
+   */
+  private mustReload(sync: NetworkSync, revision: number | undefined): boolean {
+    const view = sync.view;
+    if (view === undefined || revision === undefined) return true;
+    const next = sync.pending[0];
+    if (next?.kind === "reload" && next.baseRevision <= view.revision) return true;
+    const behind = revision > view.revision || next !== undefined;
+    if (!behind && revision === view.revision) {
+      sync.graceUsed = false;
+      return false;
+    }
+    if (behind && !sync.graceUsed) {
+      sync.graceUsed = true;
+      this.checkRevisions = true;
+      this.schedule();
+      return false;
+    }
+    // Behind after the grace tick, or the database went back (restored): reload.
+    return true;
+  }
+
+  /** Patches in the pending changes that chain on the view, and sends each switch what they changed. */
+  private patch(sync: NetworkSync, view: NetworkView): void {
+    sync.pending.sort((a, b) => a.revision - b.revision);
+    const patched: Patched = { hosts: new Map(), routes: new Map() };
+    let recompute = false;
+    let count = 0;
+    for (const change of sync.pending) {
+      if (change.revision <= view.revision) {
+        count++;
+        continue;
+      }
+      if (change.kind === "reload" || change.baseRevision !== view.revision) break;
+      count++;
+      const names: string[] = [];
+      if (change.kind === "host-removed") {
+        view.removeHost(change.commonName);
+        names.push(change.commonName);
+      } else {
+        const previous = change.previousCommonName;
+        if (previous !== undefined && view.removeHost(previous)) names.push(previous);
+        const { warning } = view.putHost(change.host);
+        if (warning) this.deps.log.warn(`desired state: ${warning}`);
+        names.push(change.host.commonName);
+      }
+      view.revision = change.revision;
+      for (const name of names) {
+        patched.hosts.set(name, view.hostNamed(name)?.desired ?? null);
+        if (recompute) continue;
+        const routes = sync.routes.patchHost(view, name, (cn) => this.deps.sessions.liveSwitch(view.networkId, cn));
+        if (routes === undefined) recompute = true;
+        else mergeRoutes(patched.routes, routes);
+      }
+    }
+    sync.pending.splice(0, count);
+    if (count === 0) return;
+    if (recompute) mergeRoutes(patched.routes, this.recompute(sync, view));
+    for (const stream of sync.streams.values()) this.sendPatch(sync, stream, patched);
+  }
+
   private async reload(sync: NetworkSync, networkId: string): Promise<void> {
     const view = await loadNetworkView(this.deps.prisma, this.deps.authority, networkId);
     await this.deps.sessions.prepare(networkId);
@@ -297,7 +409,15 @@ export class StateDispatcher {
     }
     for (const warning of view.warnings) this.deps.log.warn(`desired state: ${warning}`);
     const before = sync.view;
+    // What agents hold after patches, written back once so the diff to the new view is right.
+    for (const stream of sync.streams.values()) {
+      if (stream.sent && stream.hostsBehind && before)
+        stream.sent = { ...stream.sent, hosts: before.hosts as DesiredHost[] };
+      stream.hostsBehind = false;
+    }
     sync.view = view;
+    sync.graceUsed = false;
+    sync.pending = sync.pending.filter((change) => change.revision > view.revision);
     for (const sw of view.switches) {
       const was = before?.switches.find((old) => old.id === sw.id)?.enabled;
       if (was === sw.enabled || (was === undefined && sw.enabled)) continue;
@@ -347,6 +467,11 @@ export class StateDispatcher {
       this.sendSnapshot(sync, stream);
       return;
     }
+    if (stream.hostsBehind) {
+      // Patched since the last reload, so the view did not change otherwise: routes are all there is.
+      if (routes) this.sendPatch(sync, stream, { hosts: new Map(), routes: new Map() }, routes);
+      return;
+    }
     const next = this.build(sync, stream, NO_ROUTES);
     if (!next || !sync.view) return;
     const delta = diffDesired(previous, next);
@@ -358,11 +483,57 @@ export class StateDispatcher {
     stream.link.send(delta);
   }
 
+  /** One delta with the patched hosts and this switch's route changes, built from the changes alone. */
+  private sendPatch(sync: NetworkSync, stream: Stream, patched: Patched, routeChange?: RouteChange): void {
+    const view = sync.view;
+    if (!stream.sent || !view) return; // its snapshot is on the way
+    const delta: DesiredStateDelta = {
+      type: "desired-state-delta",
+      switchId: stream.link.identity.switchId,
+      baseRevision: stream.revision,
+      revision: stream.revision + 1,
+    };
+    const upsert: DesiredHost[] = [];
+    const remove: string[] = [];
+    for (const [name, host] of patched.hosts) {
+      if (host) upsert.push(host);
+      else remove.push(name);
+    }
+    if (upsert.length > 0 || remove.length > 0) delta.hosts = { upsert, remove };
+    if (routeChange) delta.routes = routeChange;
+    const routes = patched.routes.get(stream.link.identity.switchId);
+    if (routes && routes.size > 0) {
+      const change: RouteChange = { upsert: [], remove: [] };
+      for (const [destination, route] of routes) {
+        if (route) change.upsert.push(route);
+        else change.remove.push(destination);
+      }
+      delta.routes = change;
+    }
+    this.record(stream, { ...stream.sent, revision: delta.revision }, view.revision);
+    stream.hostsBehind = true;
+    stream.link.send(delta);
+  }
+
   private record(stream: Stream, state: DesiredState, networkRevision: number): void {
     stream.revision = state.revision;
     stream.sent = state;
+    stream.hostsBehind = false;
     stream.carried.push([state.revision, networkRevision]);
     // Bounded: an agent that never acks must not grow this forever.
     if (stream.carried.length > 1000) stream.carried.splice(0, stream.carried.length - 1000);
+  }
+}
+
+/** Adds one round of route changes to what a tick collected; a destination's last word wins. */
+function mergeRoutes(into: Map<string, Map<string, Route | null>>, changes: Map<string, RouteChange>): void {
+  for (const [switchId, change] of changes) {
+    let routes = into.get(switchId);
+    if (!routes) {
+      routes = new Map();
+      into.set(switchId, routes);
+    }
+    for (const destination of change.remove) routes.set(destination, null);
+    for (const route of change.upsert) routes.set(route.destination, route);
   }
 }
