@@ -17,6 +17,12 @@ export interface RouteChanges {
   readonly unchanged: readonly Route[];
   /** Desired routes held back before reaching the kernel. */
   readonly failures: readonly RouteFailure[];
+  /**
+   * Upserts on a destination where we hold no metric-0 route: written as `route add`, so a route
+   * another owner put there since the last read makes the kernel refuse ("File exists") instead
+   * of being overwritten by a `replace`. Absent: every upsert is a `replace`.
+   */
+  readonly fresh?: ReadonlySet<Route>;
 }
 
 const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
@@ -36,41 +42,87 @@ function matches(kernel: KernelRoute, route: Route): boolean {
 }
 
 /**
- * Desired routes against the main table as read. Pure, so the rules are tested without a kernel:
+ * What the programmer knows of the main table: built from a read, then kept up to date in
+ * memory by each batch that succeeded, so an update is diffed without reading the kernel.
+ */
+export interface RouteView {
+  /** Our metric-0 route per destination: the one `route replace` takes over in place. */
+  readonly slots: ReadonlyMap<string, KernelRoute>;
+  /** Our other routes (one someone re-added with a metric, a second one on a destination): always removed. */
+  readonly strays: readonly KernelRoute[];
+  /** Destinations another owner holds at metric 0, as last read. */
+  readonly foreign: ReadonlySet<string>;
+  /**
+   * Slots that were programmed from a desired route that passed `invalidRoute`: a desired route
+   * equal to one of them passes again, so 10,000 unchanged routes are not re-parsed per update.
+   */
+  readonly checked: ReadonlySet<KernelRoute>;
+}
+
+/** The view of a table as read: nothing in it is `checked` yet. */
+export function viewOf(current: readonly KernelRoute[]): RouteView {
+  const slots = new Map<string, KernelRoute>();
+  const strays: KernelRoute[] = [];
+  const foreign = new Set<string>();
+  for (const route of current) {
+    if (!route.owned) {
+      if (route.metric === 0) foreign.add(route.destination);
+    } else if (route.metric === 0 && !slots.has(route.destination)) {
+      slots.set(route.destination, route);
+    } else {
+      strays.push(route);
+    }
+  }
+  return { slots, strays, foreign, checked: new Set() };
+}
+
+/** What a diff decided, plus the desired routes that are in place once its batch has run. */
+export interface ViewChanges extends RouteChanges {
+  /** Unchanged and upserted routes, in desired order: our routes after a successful batch. */
+  readonly inPlace: readonly Route[];
+  /** How many routes of ours the view holds (the blast-radius guard's "current"). */
+  readonly ownedCount: number;
+  /** Slots a desired route matched that passed `invalidRoute` only now: they may join `checked`. */
+  readonly checkedNow: readonly KernelRoute[];
+}
+
+/**
+ * Desired routes against a view of the main table. Pure, so the rules are tested without a
+ * kernel, and O(desired + our routes) with no parsing of routes already in place:
  *   - only routes with our protocol are ever replaced or removed;
  *   - a destination another owner holds at metric 0 is a conflict: `replace` would overwrite
  *     that route, so it is left alone and reported;
  *   - our route with a metric (someone re-added it by hand) is removed and put back at metric 0;
  *   - a desired route already present is not touched, so a repeated apply changes nothing.
  */
-export function diffKernelRoutes(desired: readonly Route[], current: readonly KernelRoute[]): RouteChanges {
-  const foreign = new Set(current.filter((r) => !r.owned && r.metric === 0).map((r) => r.destination));
-  const ownedByDestination = new Map<string, KernelRoute[]>();
-  for (const route of current) {
-    if (!route.owned) continue;
-    const list = ownedByDestination.get(route.destination) ?? [];
-    list.push(route);
-    ownedByDestination.set(route.destination, list);
-  }
-
+export function diffRouteView(desired: readonly Route[], view: RouteView): ViewChanges {
   const upsert: Route[] = [];
+  const fresh = new Set<Route>();
   const unchanged: Route[] = [];
+  const inPlace: Route[] = [];
   const failures: RouteFailure[] = [];
-  const keep = new Set<KernelRoute>();
+  const checkedNow: KernelRoute[] = [];
   const wanted = new Set<string>();
+  // Slots that stay: unchanged, or taken over by a `replace`. Counted rather than collected, so
+  // an update that keeps every slot skips the walk over them.
+  let keptSlots = 0;
   for (const route of desired) {
-    const problem = invalidRoute(route);
-    if (problem !== undefined) {
-      failures.push({ destination: String(route.destination), reason: "invalid", message: problem });
-      continue;
+    const slot = typeof route.destination === "string" ? view.slots.get(route.destination) : undefined;
+    const same = slot !== undefined && matches(slot, route);
+    if (!(same && view.checked.has(slot))) {
+      const problem = invalidRoute(route);
+      if (problem !== undefined) {
+        failures.push({ destination: String(route.destination), reason: "invalid", message: problem });
+        continue;
+      }
+      if (same) checkedNow.push(slot);
     }
     if (wanted.has(route.destination)) {
       failures.push({ destination: route.destination, reason: "invalid", message: "destination listed twice" });
       continue;
     }
     wanted.add(route.destination);
-    const owned = ownedByDestination.get(route.destination) ?? [];
-    if (foreign.has(route.destination) && owned.every((r) => r.metric !== 0)) {
+    if (slot === undefined && view.foreign.has(route.destination)) {
       failures.push({
         destination: route.destination,
         reason: "conflict",
@@ -78,19 +130,33 @@ export function diffKernelRoutes(desired: readonly Route[], current: readonly Ke
       });
       continue;
     }
-    const same = owned.find((r) => matches(r, route));
-    if (same !== undefined) {
-      keep.add(same);
-      unchanged.push(route);
-    } else {
-      upsert.push(route);
-      // `replace` takes over our metric-0 route in place; anything else of ours is removed.
-      const replaced = owned.find((r) => r.metric === 0);
-      if (replaced !== undefined) keep.add(replaced);
-    }
+    if (slot !== undefined) keptSlots += 1;
+    else fresh.add(route);
+    if (same) unchanged.push(route);
+    else upsert.push(route);
+    inPlace.push(route);
   }
-  const remove = current.filter((r) => r.owned && !keep.has(r));
-  return { upsert, remove, unchanged, failures };
+  const remove: KernelRoute[] = [];
+  if (keptSlots < view.slots.size) {
+    for (const [destination, slot] of view.slots) if (!wanted.has(destination)) remove.push(slot);
+  }
+  remove.push(...view.strays);
+  return {
+    upsert,
+    fresh,
+    remove,
+    unchanged,
+    failures,
+    inPlace,
+    ownedCount: view.slots.size + view.strays.length,
+    checkedNow,
+  };
+}
+
+/** The same rules against the main table as read (route-diff.test.ts). */
+export function diffKernelRoutes(desired: readonly Route[], current: readonly KernelRoute[]): RouteChanges {
+  const { upsert, fresh, remove, unchanged, failures } = diffRouteView(desired, viewOf(current));
+  return { upsert, fresh, remove, unchanged, failures };
 }
 
 /**
@@ -98,10 +164,11 @@ export function diffKernelRoutes(desired: readonly Route[], current: readonly Ke
  * from one route to another is never without one, and a failure halfway leaves extra routes
  * rather than missing ones.
  */
-export function renderBatch(changes: Pick<RouteChanges, "upsert" | "remove">, protocol: number): string[] {
+export function renderBatch(changes: Pick<RouteChanges, "upsert" | "remove" | "fresh">, protocol: number): string[] {
   const lines: string[] = [];
   for (const r of changes.upsert) {
-    lines.push(`route replace ${r.destination} via ${r.via} dev ${r.dev} proto ${protocol} table main`);
+    const verb = changes.fresh?.has(r) === true ? "add" : "replace";
+    lines.push(`route ${verb} ${r.destination} via ${r.via} dev ${r.dev} proto ${protocol} table main`);
   }
   for (const r of changes.remove) {
     const metric = r.metric === 0 ? "" : ` metric ${r.metric}`;

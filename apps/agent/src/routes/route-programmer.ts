@@ -1,5 +1,5 @@
 import type { Route } from "@switchboard/shared";
-import type { CommandRunner } from "../system/command-runner.ts";
+import type { CommandResult, CommandRunner } from "../system/command-runner.ts";
 import { checkBlastRadius } from "./blast-radius.ts";
 import {
   type KernelRoute,
@@ -8,7 +8,14 @@ import {
   parseRouteGetJson,
   type RouteLookup,
 } from "./kernel-routes.ts";
-import { diffKernelRoutes, parseBatchErrors, type RouteFailure, renderBatch } from "./route-diff.ts";
+import {
+  diffRouteView,
+  parseBatchErrors,
+  type RouteFailure,
+  renderBatch,
+  type ViewChanges,
+  viewOf,
+} from "./route-diff.ts";
 import { ROUTE_PROTOCOL } from "./route-protocol.ts";
 
 export interface RouteProgrammerOptions {
@@ -24,6 +31,12 @@ export interface RouteProgrammerOptions {
 export interface ApplyOptions {
   /** The routes come from a full snapshot whose count was checked: the guard lets it withdraw anything. */
   readonly verifiedFullSnapshot?: boolean;
+  /**
+   * Read the kernel's table and diff against it instead of the in-memory view: the agent asks on
+   * its slow periodic reconcile and after a full snapshot, so a route someone deleted or re-pointed
+   * by hand (or a foreign route that appeared) is seen within one period.
+   */
+  readonly readKernel?: boolean;
 }
 
 export interface RouteApplyResult {
@@ -43,15 +56,37 @@ function toRoute(kernel: KernelRoute): Route | undefined {
   return { destination: kernel.destination, via: kernel.via, dev: kernel.dev };
 }
 
+/** The in-memory view the programmer keeps between applies (route-diff.ts's RouteView, mutable). */
+interface MemoryView {
+  readonly slots: Map<string, KernelRoute>;
+  strays: KernelRoute[];
+  readonly foreign: ReadonlySet<string>;
+  readonly checked: Set<KernelRoute>;
+}
+
+function fromRead(current: readonly KernelRoute[]): MemoryView {
+  const view = viewOf(current);
+  return { slots: new Map(view.slots), strays: [...view.strays], foreign: view.foreign, checked: new Set() };
+}
+
 /**
- * Declarative route programming, tailscale-router style: `apply(desired)` reads the routes it
- * owns, computes the difference (route-diff.ts, pure) and makes the kernel match with ONE
- * `ip -force -batch -`, adds before deletes. Applying the same set twice runs no route command;
- * a route someone deleted by hand is put back by the next apply. Routes of other protocols are
- * read only to avoid overwriting them.
+ * Declarative route programming, tailscale-router style: `apply(desired)` diffs the desired
+ * routes against what it last applied, kept in memory (route-diff.ts, pure), and makes the kernel
+ * match with ONE `ip -force -batch -`, adds before deletes; an update that changes nothing runs
+ * no command at all. The kernel's table is read only on the first apply, when the caller asks
+ * (`readKernel`: the agent's slow reconcile and full snapshots, which also put back a route
+ * someone deleted by hand), and after a batch that failed, to learn what really happened. Routes
+ * of other protocols are read only to avoid overwriting them; those seen at the last read stay
+ * conflicts until a read shows them gone.
  */
 export class RouteProgrammer {
   private readonly ipPath: string;
+  /** Undefined until the first read, and again when a command could not run at all. */
+  private memory: MemoryView | undefined;
+  /** `applied` of the last apply while the table has not changed since. */
+  private applied: readonly Route[] | undefined;
+  /** Applies run one at a time: each one's diff starts from the memory the previous one left. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RouteProgrammerOptions) {
     this.ipPath = options.ipPath ?? "ip";
@@ -86,13 +121,36 @@ export class RouteProgrammer {
     return result.code === 0 ? parseDefaultGateways(result.stdout) : [];
   }
 
-  async apply(desired: readonly Route[], options: ApplyOptions = {}): Promise<RouteApplyResult> {
-    let reads = 1;
-    const current = await this.read();
-    const changes = diffKernelRoutes(desired, current);
-    const owned = current.filter((r) => r.owned);
+  apply(desired: readonly Route[], options: ApplyOptions = {}): Promise<RouteApplyResult> {
+    const run = this.tail.then(() => this.applyNow(desired, options));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readIntoMemory(): Promise<MemoryView> {
+    this.memory = undefined;
+    this.applied = undefined;
+    const memory = fromRead(await this.read());
+    this.memory = memory;
+    return memory;
+  }
+
+  private appliedNow(memory: MemoryView): readonly Route[] {
+    this.applied ??= [...memory.slots.values()].flatMap((r) => toRoute(r) ?? []);
+    return this.applied;
+  }
+
+  private async applyNow(desired: readonly Route[], options: ApplyOptions): Promise<RouteApplyResult> {
+    let reads = 0;
+    let memory = this.memory;
+    if (memory === undefined || options.readKernel === true) {
+      memory = await this.readIntoMemory();
+      reads += 1;
+    }
+    const changes = diffRouteView(desired, memory);
+    for (const slot of changes.checkedNow) memory.checked.add(slot);
     const guard = checkBlastRadius({
-      current: owned.length,
+      current: changes.ownedCount,
       withdraw: changes.remove.length,
       verifiedFullSnapshot: options.verifiedFullSnapshot === true,
       ...(this.options.maxWithdrawShare === undefined ? {} : { maxShare: this.options.maxWithdrawShare }),
@@ -103,7 +161,7 @@ export class RouteProgrammer {
     if (!guard.allowed) {
       // Refuse the whole update: a suspicious route set is not partly trusted either.
       return {
-        applied: owned.flatMap((r) => toRoute(r) ?? []),
+        applied: this.appliedNow(memory),
         failed: [{ destination: "0.0.0.0/0", reason: "guard", message: guard.reason }, ...changes.failures],
         added: 0,
         removed: 0,
@@ -114,7 +172,7 @@ export class RouteProgrammer {
     const lines = renderBatch(changes, ROUTE_PROTOCOL);
     if (lines.length === 0) {
       return {
-        applied: owned.flatMap((r) => toRoute(r) ?? []),
+        applied: this.appliedNow(memory),
         failed: changes.failures,
         added: 0,
         removed: 0,
@@ -122,18 +180,20 @@ export class RouteProgrammer {
         reads,
       };
     }
-    const result = await this.options.runner.run(
-      this.ipPath,
-      this.args("-force", "-batch", "-"),
-      `${lines.join("\n")}\n`,
-    );
+    let result: CommandResult;
+    try {
+      result = await this.options.runner.run(this.ipPath, this.args("-force", "-batch", "-"), `${lines.join("\n")}\n`);
+    } catch (error) {
+      // ip could not run (or was killed): nothing is known of the table any more.
+      this.memory = undefined;
+      this.applied = undefined;
+      throw error;
+    }
     const failed = [...changes.failures];
     if (result.code === 0) {
-      const removed = new Set(changes.remove);
-      const upserted = new Set(changes.upsert.map((r) => r.destination));
-      const kept = owned.filter((r) => !removed.has(r) && !upserted.has(r.destination));
+      this.remember(memory, changes);
       return {
-        applied: [...kept.flatMap((r) => toRoute(r) ?? []), ...changes.upsert],
+        applied: this.appliedNow(memory),
         failed,
         added: changes.upsert.length,
         removed: changes.remove.length,
@@ -154,14 +214,33 @@ export class RouteProgrammer {
     }
     if (errors.size === 0) failed.push({ destination: "0.0.0.0/0", reason: "kernel", message: result.stderr.trim() });
     reads += 1;
-    const after = (await this.read()).filter((r) => r.owned);
+    const after = await this.readIntoMemory();
     return {
-      applied: after.flatMap((r) => toRoute(r) ?? []),
+      applied: this.appliedNow(after),
       failed,
       added: changes.upsert.length - failedUpserts,
       removed: changes.remove.length - (errors.size - failedUpserts),
       routeCommands: 1,
       reads,
     };
+  }
+
+  /** After a batch that fully succeeded: the memory becomes what it asked for, in O(changes). */
+  private remember(memory: MemoryView, changes: ViewChanges): void {
+    for (const route of changes.remove) {
+      if (memory.slots.get(route.destination) === route) {
+        memory.slots.delete(route.destination);
+        memory.checked.delete(route);
+      }
+    }
+    memory.strays = [];
+    for (const route of changes.upsert) {
+      const previous = memory.slots.get(route.destination);
+      if (previous !== undefined) memory.checked.delete(previous);
+      const slot: KernelRoute = { ...route, metric: 0, type: "unicast", owned: true };
+      memory.slots.set(route.destination, slot);
+      memory.checked.add(slot);
+    }
+    this.applied = changes.inPlace;
   }
 }

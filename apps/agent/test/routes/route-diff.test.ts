@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkBlastRadius } from "../../src/routes/blast-radius.ts";
 import { type KernelRoute, parseIpRouteJson } from "../../src/routes/kernel-routes.ts";
-import { diffKernelRoutes, parseBatchErrors, renderBatch } from "../../src/routes/route-diff.ts";
+import { diffKernelRoutes, diffRouteView, parseBatchErrors, renderBatch, viewOf } from "../../src/routes/route-diff.ts";
 
 const r = (destination: string, via = "10.200.200.2", dev = "sbb-aaaaa-2") => ({ destination, via, dev });
 const k = (destination: string, extra: Partial<KernelRoute> = {}): KernelRoute => ({
@@ -92,6 +92,50 @@ describe("diffKernelRoutes", () => {
       ["10.100.100.10/32", "invalid"],
     ]);
     expect(changes.upsert).toEqual([r("10.100.100.10/32")]);
+  });
+});
+
+describe("diffRouteView", () => {
+  it("writes a new destination as add (the kernel refuses to overwrite) and a re-point as replace", () => {
+    const view = viewOf([k("10.100.100.2/32"), k("10.100.100.3/32")]);
+    const changes = diffRouteView(
+      [r("10.100.100.2/32", "10.200.200.3"), r("10.100.100.3/32"), r("10.100.100.4/32")],
+      view,
+    );
+    expect(renderBatch(changes, 180)).toEqual([
+      "route replace 10.100.100.2/32 via 10.200.200.3 dev sbb-aaaaa-2 proto 180 table main",
+      "route add 10.100.100.4/32 via 10.200.200.2 dev sbb-aaaaa-2 proto 180 table main",
+    ]);
+    expect(changes.inPlace.map((x) => x.destination)).toEqual([
+      "10.100.100.2/32",
+      "10.100.100.3/32",
+      "10.100.100.4/32",
+    ]);
+  });
+
+  it("checks a route in place once: later diffs trust the slots marked checked", () => {
+    const slot = k("10.100.100.2/32");
+    const read = viewOf([slot]);
+    expect(diffRouteView([r("10.100.100.2/32")], read).checkedNow).toEqual([slot]);
+    const remembered = { ...read, checked: new Set([slot]) };
+    const again = diffRouteView([r("10.100.100.2/32")], remembered);
+    expect(again).toMatchObject({ checkedNow: [], upsert: [], remove: [], failures: [] });
+    // A changed route is checked again, whatever the memory holds.
+    expect(diffRouteView([r("10.100.100.2/32", "10.0.0.1\nroute flush")], remembered).failures).toEqual([
+      { destination: "10.100.100.2/32", reason: "invalid", message: "via is not an IPv4 address" },
+    ]);
+  });
+
+  it("counts strays and slots for the guard, and removes strays even when nothing else changes", () => {
+    const view = viewOf([
+      k("10.100.100.2/32"),
+      k("10.100.100.2/32", { metric: 9 }),
+      k("10.100.100.5/32", { owned: false }),
+    ]);
+    const changes = diffRouteView([r("10.100.100.2/32")], view);
+    expect(changes.ownedCount).toBe(2);
+    expect(changes.remove.map((x) => [x.destination, x.metric])).toEqual([["10.100.100.2/32", 9]]);
+    expect(changes.unchanged).toEqual([r("10.100.100.2/32")]);
   });
 });
 

@@ -10,8 +10,8 @@ export interface FakeKernelRoute {
 }
 
 /**
- * Records every command and answers `ip -json route show` and `ip -force -batch -` like
- * iproute2 does, over an in-memory main table. Devices not in `devices` fail like the kernel
+ * Records every command and answers `ip -json route show` and `ip -force -batch -` (route add,
+ * replace, del) like iproute2 does, over an in-memory main table. Devices not in `devices` fail like the kernel
  * ("Cannot find device"), so failure handling is testable without root.
  */
 export class FakeIp implements CommandRunner {
@@ -104,10 +104,12 @@ export class FakeIp implements CommandRunner {
     };
     const metric = Number(opt("metric") ?? 0);
     const proto = opt("proto") ?? "boot";
-    if (verb === "replace") {
+    if (verb === "replace" || verb === "add") {
       const dev = opt("dev") ?? "";
       if (!this.devices.has(dev)) return `Cannot find device "${dev}"`;
       const i = this.table.findIndex((r) => r.dst === dst && (r.metric ?? 0) === metric);
+      // `add` never overwrites, whoever owns the route there: the kernel refuses it.
+      if (verb === "add" && i !== -1) return "RTNETLINK answers: File exists";
       const route: FakeKernelRoute = { dst, gateway: opt("via"), dev, protocol: proto, metric };
       if (i === -1) this.table.push(route);
       else this.table[i] = route;
