@@ -2,12 +2,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { guardExit } from "./exit-guard.ts";
-import { downLab, downLabSync, Lab, labMissing } from "./lab.ts";
+import { downLab, downLabSync, Lab, labMissing, MAX_REGISTERED_HOSTS } from "./lab.ts";
 import { type LabState, listLabs } from "./state.ts";
 import { alive, netnsExists } from "./system.ts";
 
 const USAGE = `usage:
   pnpm lab up [--switches N] [--hosts M] [--port P]   build a lab (root): N switches (default 2), M hosts (default 4)
+         [--registered-hosts R]                        and R more hosts registered (bulk import) that never connect
   pnpm lab down                                        remove every lab: processes (by pid), namespaces, files
   pnpm lab status                                      what runs
 
@@ -45,7 +46,12 @@ function count(text: string | undefined, fallback: number, min: number, max: num
 async function up(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { switches: { type: "string" }, hosts: { type: "string" }, port: { type: "string" } },
+    options: {
+      switches: { type: "string" },
+      hosts: { type: "string" },
+      port: { type: "string" },
+      "registered-hosts": { type: "string" },
+    },
     strict: true,
   });
   const missing = labMissing();
@@ -54,6 +60,7 @@ async function up(args: string[]): Promise<void> {
     switches: count(values.switches, 2, 1, 20, "switches"),
     hosts: count(values.hosts, 4, 0, 80, "hosts"),
     consolePort: count(values.port, 8480, 0, 65535, "port"),
+    registeredHosts: count(values["registered-hosts"], 0, 0, MAX_REGISTERED_HOSTS, "registered-hosts"),
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     log: (line) => process.stdout.write(`lab: ${line}\n`),
     onState: (state) => {

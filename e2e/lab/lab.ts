@@ -54,6 +54,19 @@ const HOST_NET_BASE = 100;
 const API_ADDRESS = uplinkOf(CONTROL_NET);
 const API_PORT = 8080;
 export const DATA_SUBNET = "10.77.0.0/24";
+/**
+ * With registered hosts the data subnet is a /20, and they take 10.77.4.1 onwards (explicit
+ * addresses), so the real hosts' addresses and the ones scenarios move them to (10.77.0.200)
+ * stay what they are at the default size.
+ */
+const LARGE_DATA_SUBNET = "10.77.0.0/20";
+const REGISTERED_FIRST = 4 * 256 + 1;
+/** 10.77.4.1 .. 10.77.15.254 */
+export const MAX_REGISTERED_HOSTS = 15 * 256 + 254 - REGISTERED_FIRST + 1;
+const registeredAddress = (i: number) => {
+  const n = REGISTERED_FIRST + i;
+  return `10.77.${n >> 8}.${n & 255}`;
+};
 export const BACKBONE_SUBNET = "10.78.0.0/24";
 const READY = "Initialization Sequence Completed";
 
@@ -64,6 +77,12 @@ export interface LabOptions {
   consolePort: number;
   /** PostgreSQL for the API instead of its embedded database; must be reachable from inside a namespace. */
   databaseUrl?: string;
+  /**
+   * Hosts registered through the API (one bulk import) but never connected, before the real
+   * hosts connect: the network's size without as many clients. 0 (the default) keeps the
+   * default lab exactly as it is, /24 data subnet included.
+   */
+  registeredHosts?: number;
   log?: (line: string) => void;
   /**
    * Called with the lab's state as soon as it exists, before anything is built: a runner keeps
@@ -129,14 +148,22 @@ export class Lab {
       log(`internet: router ${state.internetNs}, one 198.18.N.0/24 per node`);
       await lab.startApi(options);
       log(`API in ${state.controlNs} at https://${API_ADDRESS}:${API_PORT}, console ${state.consoleUrl}`);
-      await lab.createNetwork();
+      const registered = options.registeredHosts ?? 0;
+      if (registered > MAX_REGISTERED_HOSTS) throw new Error(`at most ${MAX_REGISTERED_HOSTS} registered hosts`);
+      await lab.createNetwork(registered > 0 ? LARGE_DATA_SUBNET : DATA_SUBNET);
       for (let i = 0; i < options.switches; i++) {
         const sw = await lab.addSwitch(String.fromCharCode(97 + i));
         log(`switch ${sw.name}: ${sw.netns} ${sw.uplink}, agent pid ${sw.agentPid}`);
       }
       await lab.waitBackbone();
       for (let j = 1; j <= options.hosts; j++) await lab.addHost(`host${j}`);
-      await lab.waitApplied();
+      if (registered > 0) {
+        const started = Date.now();
+        await lab.registerHosts(registered);
+        log(`registered ${registered} offline hosts (one import) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+      // A network of thousands of hosts takes the agents longer to apply the first time.
+      await lab.waitApplied(30_000 + registered * 60);
       await Promise.all(
         lab.state.hosts.map(async (host, j) => {
           const first = lab.state.switches[j % lab.state.switches.length];
@@ -295,11 +322,11 @@ export class Lab {
     this.save();
   }
 
-  private async createNetwork(): Promise<void> {
+  private async createNetwork(dataSubnet: string): Promise<void> {
     const network = await this.api.post<{ id: string }>("/api/networks", {
       name: "lab",
       description: "Switchboard lab: every switch and host is a network namespace on this machine",
-      dataSubnet: DATA_SUBNET,
+      dataSubnet,
       backboneSubnet: BACKBONE_SUBNET,
     });
     this.state.networkId = network.id;
@@ -474,6 +501,20 @@ export class Lab {
   }
 
   // --- hosts ---------------------------------------------------------------------------------
+
+  /** `count` hosts through the bulk import, each with its own address from 10.77.4.1 on; none connects. */
+  async registerHosts(count: number): Promise<void> {
+    const hosts = Array.from({ length: count }, (_, i) => ({
+      commonName: `offline-${String(i).padStart(5, "0")}`,
+      address: registeredAddress(i),
+      tags: ["offline", `rack-${i % 20}`],
+    }));
+    const imported = await this.api.post<{ created: number }>("/api/hosts/import", {
+      networkId: this.state.networkId,
+      hosts,
+    });
+    if (imported.created !== count) throw new Error(`the import created ${imported.created} hosts, not ${count}`);
+  }
 
   async addHost(name: string, fields: Record<string, unknown> = {}): Promise<LabHostState> {
     const created = await this.api.post<Host>("/api/hosts", {

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { requireAll } from "@switchboard/testkit/env";
 import { percentile } from "@switchboard/testkit/stats";
 import { guardExit } from "./exit-guard.ts";
-import { downLab, downLabSync, Lab, labMissing } from "./lab.ts";
+import { downLab, downLabSync, Lab, labMissing, MAX_REGISTERED_HOSTS } from "./lab.ts";
 import { changePropagation } from "./scenarios/change-propagation.ts";
 import type { Figures, Scenario } from "./scenarios/context.ts";
 import { controlPlaneDown } from "./scenarios/control-plane-down.ts";
@@ -26,6 +26,11 @@ import type { LabState } from "./state.ts";
  * a signal (SIGTERM, SIGINT, SIGHUP), an uncaught exception or an unhandled rejection, or an
  * event loop that empties before the run is done takes the lab down and says so (exit-guard.ts).
  * Where the lab cannot run it prints `lab: SKIPPED ...` and exits 0, or 1 under REQUIRE_ALL=1.
+ *
+ * At scale (not what CI runs): `--registered-hosts N` (or LAB_REGISTERED_HOSTS=N) registers N more
+ * hosts through the API's bulk import before the clients connect, none of which ever connects,
+ * and `--hosts M` connects M real clients instead of 4 (scenarios use host1-host4). E.g. the
+ * convergence at 1,000 registered hosts: `pnpm test:lab --only 1,2 --hosts 24 --registered-hosts 1000`.
  */
 
 const SCENARIOS: readonly Scenario[] = [
@@ -54,20 +59,48 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what = "the scenario"):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+interface Options {
+  scenarios: readonly Scenario[];
+  keepLogs: boolean;
+  hosts: number;
+  registeredHosts: number;
+}
+
+function whole(text: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
 /** `--only 1,4` runs a subset (for working on one scenario), `--keep-logs` keeps the lab's files; CI runs them all. */
-function options(argv: readonly string[]): { scenarios: readonly Scenario[]; keepLogs: boolean } {
+function options(argv: readonly string[]): Options {
   const { values } = parseArgs({
     args: [...argv],
-    options: { only: { type: "string" }, "keep-logs": { type: "boolean" } },
+    options: {
+      only: { type: "string" },
+      "keep-logs": { type: "boolean" },
+      hosts: { type: "string" },
+      "registered-hosts": { type: "string" },
+    },
     strict: true,
   });
   const keepLogs = values["keep-logs"] === true;
-  if (values.only === undefined) return { scenarios: SCENARIOS, keepLogs };
+  const hosts = whole(values.hosts, 4, 4, 80, "--hosts");
+  const registeredHosts = whole(
+    values["registered-hosts"] ?? process.env.LAB_REGISTERED_HOSTS,
+    0,
+    0,
+    MAX_REGISTERED_HOSTS,
+    "--registered-hosts (LAB_REGISTERED_HOSTS)",
+  );
+  if (values.only === undefined) return { scenarios: SCENARIOS, keepLogs, hosts, registeredHosts };
   const numbers = values.only.split(",").map(Number);
   if (numbers.some((n) => !Number.isInteger(n) || n < 1 || n > SCENARIOS.length)) {
     throw new Error(`--only takes scenario numbers from 1 to ${SCENARIOS.length}, e.g. --only 1,4`);
   }
-  return { scenarios: SCENARIOS.filter((_, i) => numbers.includes(i + 1)), keepLogs };
+  return { scenarios: SCENARIOS.filter((_, i) => numbers.includes(i + 1)), keepLogs, hosts, registeredHosts };
 }
 
 /** What the run has found so far: the summary line is made from it, also when the run is cut short. */
@@ -102,7 +135,12 @@ const guard = guardExit({
 });
 
 async function main(): Promise<{ code: number; summary: string }> {
-  const { scenarios, keepLogs: keepLogsAlways } = options(process.argv.slice(2).filter((arg) => arg !== "--"));
+  const {
+    scenarios,
+    keepLogs: keepLogsAlways,
+    hosts,
+    registeredHosts,
+  } = options(process.argv.slice(2).filter((arg) => arg !== "--"));
   progress.total = scenarios.length;
   const missing = labMissing();
   if (missing) {
@@ -125,7 +163,8 @@ async function main(): Promise<{ code: number; summary: string }> {
     lab = await withTimeout(
       Lab.up({
         switches: 2,
-        hosts: 4,
+        hosts,
+        registeredHosts,
         consolePort: 0,
         log: (line) => say(`  ${line}`),
         onState: (state) => {
@@ -135,7 +174,8 @@ async function main(): Promise<{ code: number; summary: string }> {
       LAB_UP_TIMEOUT_MS,
       "the lab to come up",
     );
-    say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})`);
+    const size = registeredHosts > 0 ? `, ${hosts} hosts connected and ${registeredHosts} registered offline` : "";
+    say(`lab up in ${((Date.now() - began) / 1000).toFixed(1)} s (files in ${lab.state.dir})${size}`);
     for (const scenario of scenarios) {
       const i = SCENARIOS.indexOf(scenario);
       const started = Date.now();

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { median } from "@switchboard/testkit/stats";
 import { waitFor } from "@switchboard/testkit/wait";
 import { Prober } from "../probe.ts";
 import type { Scenario } from "./context.ts";
@@ -40,7 +41,9 @@ export const convergence: Scenario = {
     } finally {
       prober.stop();
     }
-    const sorted = [...figures.convergenceMs].sort((x, y) => x - y);
-    log(`convergence over ${sorted.length} connects: min ${sorted[0]} ms, max ${sorted.at(-1)} ms`);
+    const samples = figures.convergenceMs;
+    log(
+      `convergence over ${samples.length} connects: min ${Math.min(...samples)} ms, median ${median(samples)} ms, max ${Math.max(...samples)} ms`,
+    );
   },
 };
