@@ -6,6 +6,7 @@
 // Last line: web: first-render <ms> ms, filter <ms> ms   (medians of LOADS page loads and KEYS keystrokes)
 import { missing } from "@switchboard/testkit/env";
 import { seedNetwork } from "@switchboard/testkit/network-fixture";
+import { median } from "@switchboard/testkit/stats";
 import type { Page } from "playwright-core";
 import { launchChromium } from "./support/chromium.ts";
 import { startConsoleServer } from "./support/console-server.ts";
@@ -20,11 +21,6 @@ if (noChromium) {
   console.error(`bench:web cannot run: ${noChromium}`);
   process.exit(1);
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 // Sent as text: tsx would wrap a function literal in helpers the page does not have.
 const MEASURE = `([start, end]) => new Promise((resolve, reject) => {
