@@ -37,8 +37,24 @@ export function invalidRoute(route: Route): string | undefined {
   return undefined;
 }
 
-function matches(kernel: KernelRoute, route: Route): boolean {
-  return kernel.type === "unicast" && kernel.metric === 0 && kernel.via === route.via && kernel.dev === route.dev;
+/**
+ * Our metric-0 route on one destination, as the programmer knows it. `checked`: it was
+ * programmed from (or matched) a desired route that passed `invalidRoute`, so a desired route
+ * equal to it passes again without being re-parsed (10,000 unchanged routes per update).
+ * `mark` is the diff's scratch: the generation of the last diff that wanted this destination.
+ */
+export interface Slot {
+  readonly route: KernelRoute;
+  /**
+   * The route's gateway and device, and whether it is a plain unicast route, copied flat: the
+   * diff compares them for every desired route, and reaching into `route` for them measured
+   * ten times slower than the Map lookup itself (3.3 ms against 0.2 ms per 10,000 routes).
+   */
+  readonly via: string | undefined;
+  readonly dev: string | undefined;
+  readonly unicast: boolean;
+  checked: boolean;
+  mark: number;
 }
 
 /**
@@ -47,33 +63,37 @@ function matches(kernel: KernelRoute, route: Route): boolean {
  */
 export interface RouteView {
   /** Our metric-0 route per destination: the one `route replace` takes over in place. */
-  readonly slots: ReadonlyMap<string, KernelRoute>;
+  readonly slots: ReadonlyMap<string, Slot>;
   /** Our other routes (one someone re-added with a metric, a second one on a destination): always removed. */
   readonly strays: readonly KernelRoute[];
   /** Destinations another owner holds at metric 0, as last read. */
   readonly foreign: ReadonlySet<string>;
-  /**
-   * Slots that were programmed from a desired route that passed `invalidRoute`: a desired route
-   * equal to one of them passes again, so 10,000 unchanged routes are not re-parsed per update.
-   */
-  readonly checked: ReadonlySet<KernelRoute>;
 }
+
+export const slotOf = (route: KernelRoute, checked: boolean): Slot => ({
+  route,
+  via: route.via,
+  dev: route.dev,
+  unicast: route.type === "unicast",
+  checked,
+  mark: 0,
+});
 
 /** The view of a table as read: nothing in it is `checked` yet. */
 export function viewOf(current: readonly KernelRoute[]): RouteView {
-  const slots = new Map<string, KernelRoute>();
+  const slots = new Map<string, Slot>();
   const strays: KernelRoute[] = [];
   const foreign = new Set<string>();
   for (const route of current) {
     if (!route.owned) {
       if (route.metric === 0) foreign.add(route.destination);
     } else if (route.metric === 0 && !slots.has(route.destination)) {
-      slots.set(route.destination, route);
+      slots.set(route.destination, slotOf(route, false));
     } else {
       strays.push(route);
     }
   }
-  return { slots, strays, foreign, checked: new Set() };
+  return { slots, strays, foreign };
 }
 
 /** What a diff decided, plus the desired routes that are in place once its batch has run. */
@@ -82,13 +102,16 @@ export interface ViewChanges extends RouteChanges {
   readonly inPlace: readonly Route[];
   /** How many routes of ours the view holds (the blast-radius guard's "current"). */
   readonly ownedCount: number;
-  /** Slots a desired route matched that passed `invalidRoute` only now: they may join `checked`. */
-  readonly checkedNow: readonly KernelRoute[];
 }
 
+/** Generation of the last diff, for the slots' marks (increasing across all views). */
+let generation = 0;
+
 /**
- * Desired routes against a view of the main table. Pure, so the rules are tested without a
- * kernel, and O(desired + our routes) with no parsing of routes already in place:
+ * Desired routes against a view of the main table, with no kernel (tested with fixtures).
+ * O(desired + our routes), one Map lookup per desired route, nothing parsed for a route already
+ * in place: this runs on every update of up to 50,000 routes. It writes only the slots'
+ * scratch (`mark`) and `checked`, never what the view says the table holds.
  *   - only routes with our protocol are ever replaced or removed;
  *   - a destination another owner holds at metric 0 is a conflict: `replace` would overwrite
  *     that route, so it is left alone and reported;
@@ -96,49 +119,61 @@ export interface ViewChanges extends RouteChanges {
  *   - a desired route already present is not touched, so a repeated apply changes nothing.
  */
 export function diffRouteView(desired: readonly Route[], view: RouteView): ViewChanges {
+  generation += 1;
+  const mark = generation;
   const upsert: Route[] = [];
   const fresh = new Set<Route>();
   const unchanged: Route[] = [];
-  const inPlace: Route[] = [];
   const failures: RouteFailure[] = [];
-  const checkedNow: KernelRoute[] = [];
-  const wanted = new Set<string>();
-  // Slots that stay: unchanged, or taken over by a `replace`. Counted rather than collected, so
-  // an update that keeps every slot skips the walk over them.
+  // Indexes of desired routes held back; none in the common case, when `desired` is in place as given.
+  const failed = new Set<number>();
+  let index = -1;
+  const fail = (failure: RouteFailure) => {
+    failures.push(failure);
+    failed.add(index);
+  };
+  // Destinations wanted where we hold no route (usually few): the slots' marks cover the rest.
+  const wantedFresh = new Set<string>();
+  // Slots that stay: unchanged, or taken over by a `replace`. Counted, so an update that keeps
+  // every slot skips the walk over them.
   let keptSlots = 0;
   for (const route of desired) {
+    index += 1;
     const slot = typeof route.destination === "string" ? view.slots.get(route.destination) : undefined;
-    const same = slot !== undefined && matches(slot, route);
-    if (!(same && view.checked.has(slot))) {
+    const same = slot !== undefined && slot.via === route.via && slot.dev === route.dev && slot.unicast;
+    if (!(same && slot?.checked === true)) {
       const problem = invalidRoute(route);
       if (problem !== undefined) {
-        failures.push({ destination: String(route.destination), reason: "invalid", message: problem });
+        fail({ destination: String(route.destination), reason: "invalid", message: problem });
         continue;
       }
-      if (same) checkedNow.push(slot);
+      if (same && slot !== undefined) slot.checked = true;
     }
-    if (wanted.has(route.destination)) {
-      failures.push({ destination: route.destination, reason: "invalid", message: "destination listed twice" });
+    if (slot !== undefined ? slot.mark === mark : wantedFresh.has(route.destination)) {
+      fail({ destination: route.destination, reason: "invalid", message: "destination listed twice" });
       continue;
     }
-    wanted.add(route.destination);
-    if (slot === undefined && view.foreign.has(route.destination)) {
-      failures.push({
-        destination: route.destination,
-        reason: "conflict",
-        message: "another route owner holds this destination in the main table",
-      });
-      continue;
+    if (slot !== undefined) {
+      slot.mark = mark;
+      keptSlots += 1;
+    } else {
+      wantedFresh.add(route.destination);
+      if (view.foreign.has(route.destination)) {
+        fail({
+          destination: route.destination,
+          reason: "conflict",
+          message: "another route owner holds this destination in the main table",
+        });
+        continue;
+      }
+      fresh.add(route);
     }
-    if (slot !== undefined) keptSlots += 1;
-    else fresh.add(route);
     if (same) unchanged.push(route);
     else upsert.push(route);
-    inPlace.push(route);
   }
   const remove: KernelRoute[] = [];
   if (keptSlots < view.slots.size) {
-    for (const [destination, slot] of view.slots) if (!wanted.has(destination)) remove.push(slot);
+    for (const slot of view.slots.values()) if (slot.mark !== mark) remove.push(slot.route);
   }
   remove.push(...view.strays);
   return {
@@ -147,9 +182,8 @@ export function diffRouteView(desired: readonly Route[], view: RouteView): ViewC
     remove,
     unchanged,
     failures,
-    inPlace,
+    inPlace: failed.size === 0 ? desired : desired.filter((_, i) => !failed.has(i)),
     ownedCount: view.slots.size + view.strays.length,
-    checkedNow,
   };
 }
 

@@ -13,6 +13,8 @@ import {
   parseBatchErrors,
   type RouteFailure,
   renderBatch,
+  type Slot,
+  slotOf,
   type ViewChanges,
   viewOf,
 } from "./route-diff.ts";
@@ -58,15 +60,14 @@ function toRoute(kernel: KernelRoute): Route | undefined {
 
 /** The in-memory view the programmer keeps between applies (route-diff.ts's RouteView, mutable). */
 interface MemoryView {
-  readonly slots: Map<string, KernelRoute>;
+  readonly slots: Map<string, Slot>;
   strays: KernelRoute[];
   readonly foreign: ReadonlySet<string>;
-  readonly checked: Set<KernelRoute>;
 }
 
 function fromRead(current: readonly KernelRoute[]): MemoryView {
   const view = viewOf(current);
-  return { slots: new Map(view.slots), strays: [...view.strays], foreign: view.foreign, checked: new Set() };
+  return { slots: new Map(view.slots), strays: [...view.strays], foreign: view.foreign };
 }
 
 /**
@@ -136,7 +137,7 @@ export class RouteProgrammer {
   }
 
   private appliedNow(memory: MemoryView): readonly Route[] {
-    this.applied ??= [...memory.slots.values()].flatMap((r) => toRoute(r) ?? []);
+    this.applied ??= [...memory.slots.values()].flatMap((slot) => toRoute(slot.route) ?? []);
     return this.applied;
   }
 
@@ -148,7 +149,6 @@ export class RouteProgrammer {
       reads += 1;
     }
     const changes = diffRouteView(desired, memory);
-    for (const slot of changes.checkedNow) memory.checked.add(slot);
     const guard = checkBlastRadius({
       current: changes.ownedCount,
       withdraw: changes.remove.length,
@@ -228,18 +228,20 @@ export class RouteProgrammer {
   /** After a batch that fully succeeded: the memory becomes what it asked for, in O(changes). */
   private remember(memory: MemoryView, changes: ViewChanges): void {
     for (const route of changes.remove) {
-      if (memory.slots.get(route.destination) === route) {
-        memory.slots.delete(route.destination);
-        memory.checked.delete(route);
-      }
+      if (memory.slots.get(route.destination)?.route === route) memory.slots.delete(route.destination);
     }
     memory.strays = [];
     for (const route of changes.upsert) {
-      const previous = memory.slots.get(route.destination);
-      if (previous !== undefined) memory.checked.delete(previous);
-      const slot: KernelRoute = { ...route, metric: 0, type: "unicast", owned: true };
-      memory.slots.set(route.destination, slot);
-      memory.checked.add(slot);
+      // The desired route passed invalidRoute in this diff: the slot is checked.
+      const programmed: KernelRoute = {
+        destination: route.destination,
+        via: route.via,
+        dev: route.dev,
+        metric: 0,
+        type: "unicast",
+        owned: true,
+      };
+      memory.slots.set(route.destination, slotOf(programmed, true));
     }
     this.applied = changes.inPlace;
   }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { checkBlastRadius } from "../../src/routes/blast-radius.ts";
 import { type KernelRoute, parseIpRouteJson } from "../../src/routes/kernel-routes.ts";
-import { diffKernelRoutes, diffRouteView, parseBatchErrors, renderBatch, viewOf } from "../../src/routes/route-diff.ts";
+import {
+  diffKernelRoutes,
+  diffRouteView,
+  parseBatchErrors,
+  renderBatch,
+  slotOf,
+  viewOf,
+} from "../../src/routes/route-diff.ts";
 
 const r = (destination: string, via = "10.200.200.2", dev = "sbb-aaaaa-2") => ({ destination, via, dev });
 const k = (destination: string, extra: Partial<KernelRoute> = {}): KernelRoute => ({
@@ -113,17 +120,39 @@ describe("diffRouteView", () => {
     ]);
   });
 
-  it("checks a route in place once: later diffs trust the slots marked checked", () => {
-    const slot = k("10.100.100.2/32");
-    const read = viewOf([slot]);
-    expect(diffRouteView([r("10.100.100.2/32")], read).checkedNow).toEqual([slot]);
-    const remembered = { ...read, checked: new Set([slot]) };
-    const again = diffRouteView([r("10.100.100.2/32")], remembered);
-    expect(again).toMatchObject({ checkedNow: [], upsert: [], remove: [], failures: [] });
+  it("checks a route in place once: a later diff trusts the slot and does not parse it again", () => {
+    // A name the kernel allows but invalidRoute does not: shows whether the route was re-checked.
+    const odd = r("10.100.100.2/32", "10.200.200.2", "odd:name");
+    const view = viewOf([k("10.100.100.2/32", { dev: "odd:name" })]);
+    expect(diffRouteView([odd], view).failures.map((f) => f.message)).toEqual(["dev is not an interface name"]);
+    expect(view.slots.get("10.100.100.2/32")?.checked).toBe(false);
+
+    const good = viewOf([k("10.100.100.2/32")]);
+    expect(diffRouteView([r("10.100.100.2/32")], good)).toMatchObject({ upsert: [], remove: [], failures: [] });
+    expect(good.slots.get("10.100.100.2/32")?.checked).toBe(true);
+    const trusted = {
+      ...view,
+      slots: new Map([["10.100.100.2/32", slotOf(k("10.100.100.2/32", { dev: "odd:name" }), true)]]),
+    };
+    expect(diffRouteView([odd], trusted)).toMatchObject({ unchanged: [odd], failures: [] });
     // A changed route is checked again, whatever the memory holds.
-    expect(diffRouteView([r("10.100.100.2/32", "10.0.0.1\nroute flush")], remembered).failures).toEqual([
+    expect(diffRouteView([r("10.100.100.2/32", "10.0.0.1\nroute flush")], good).failures).toEqual([
       { destination: "10.100.100.2/32", reason: "invalid", message: "via is not an IPv4 address" },
     ]);
+  });
+
+  it("reports a destination listed twice whether or not we hold a route there", () => {
+    const view = viewOf([k("10.100.100.2/32")]);
+    const changes = diffRouteView(
+      [r("10.100.100.2/32"), r("10.100.100.3/32"), r("10.100.100.2/32", "10.200.200.3"), r("10.100.100.3/32")],
+      view,
+    );
+    expect(changes.failures.map((f) => [f.destination, f.message])).toEqual([
+      ["10.100.100.2/32", "destination listed twice"],
+      ["10.100.100.3/32", "destination listed twice"],
+    ]);
+    expect(changes.inPlace).toEqual([r("10.100.100.2/32"), r("10.100.100.3/32")]);
+    expect(changes.remove).toEqual([]);
   });
 
   it("counts strays and slots for the guard, and removes strays even when nothing else changes", () => {
