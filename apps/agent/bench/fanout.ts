@@ -1,213 +1,270 @@
-// pnpm bench:fanout — the real API (its own process, embedded PGlite, like `pnpm start`) with 50
-// simulated agents on real websockets and 50,000 hosts. A storm of 5,000 session events per
-// second for 10 s; each event is one host connecting to a random switch, and its latency runs
-// from the moment the agent sends it until the host's route has reached every other switch.
-// The agents ack every delta, as real ones do. Last line:
-//   fanout: p50 <ms> ms, p99 <ms> ms, api-rss <MB> MB
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// pnpm bench:fanout — what a user waits for when hosts come and go: from OpenVPN's client hook
+// firing on one switch until the route change is applied at every peer that must change.
+//   - The real API in its own process (main.ts, embedded PGlite, like `pnpm start`).
+//   - BENCH_SWITCHES (50) real agents — the Agent class with its file writer on a temp dir, its
+//     reconcile, route programmer and session tracker, the real websocket channel client, each
+//     enrolled through the API — all in this process. What is fake, and left out: the kernel (a
+//     Map answers `ip`, so no netlink cost; fanout/../map-kernel.ts) and OpenVPN (status 3 comes
+//     from a fake management socket listing what the workload connected; no >CLIENT
+//     notifications). 50 switches share this machine's cores, where real ones have their own.
+//   - BENCH_HOSTS (50,000) hosts; BENCH_CONNECTED (30 %) connected first, unmeasured (warm-up).
+//   - The storm: BENCH_RATE (5,000) events/s for BENCH_SECONDS (10), BENCH_SHARES connect/roam/
+//     disconnect (60/25/15), written as real hook lines into each agent's FIFO by a separate
+//     process (fanout/hook-writer.ts), each stamped when written.
+//   - An event is done when every peer's fake kernel has applied its line (fanout/route-watch.ts);
+//     one not done BENCH_DEADLINE_MS (30 s) after the storm is lost, one over BENCH_LATE_MS (1 s) late.
+// Last line:
+//   fanout: p50 X ms, p99 Y ms, lost N, api-rss Z MB, agents real, instances 1
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { restCaller } from "@switchboard/testkit/rest";
-import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
-import { percentile } from "@switchboard/testkit/stats";
+import { fileURLToPath } from "node:url";
 import { sleep, waitFor } from "@switchboard/testkit/wait";
-import WebSocket from "ws";
+import { type FleetAgent, startFleetAgent, stopFleetAgent } from "./fanout/agent-fleet.ts";
+import { type BenchApi, startBenchApi } from "./fanout/api-setup.ts";
+import { readConfig } from "./fanout/config.ts";
+import type { WriterReport, WriterRun } from "./fanout/hook-writer.ts";
+import { byKind, latencySummary, p, rssMb } from "./fanout/report.ts";
+import { epochNow, RouteWatch } from "./fanout/route-watch.ts";
 
-const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
-const HOSTS = Number(process.env.BENCH_HOSTS ?? 50_000);
-const RATE = Number(process.env.BENCH_RATE ?? 5000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const BATCH_MS = 20;
-/** Deadlines that only catch a hang; a busy machine is slow, not stuck. */
-const START_DEADLINE_MS = 120_000;
-const SNAPSHOT_DEADLINE_MS = 300_000;
+const config = readConfig();
+/** Per agent, from its channel's start to the ack of its first full state. */
+const SNAPSHOT_DEADLINE_MS = Number(process.env.BENCH_SNAPSHOT_DEADLINE_MS ?? 900_000);
+const WRITER = fileURLToPath(new URL("./fanout/hook-writer.ts", import.meta.url));
 
-const auth: Record<string, string> = {};
+const log = (line: string) => process.stderr.write(`fanout: ${line}\n`);
 
-const call = restCaller(auth);
+let root: string | undefined;
+let api: BenchApi | undefined;
+let writer: ChildProcess | undefined;
+const fleet: FleetAgent[] = [];
 
-interface SimAgent {
-  id: string;
-  backbone: string;
-  socket: WebSocket;
-  revision: number;
-  ready: boolean;
+async function cleanup(): Promise<void> {
+  writer?.kill();
+  await Promise.all(fleet.map((a) => stopFleetAgent(a).catch(() => undefined)));
+  await api?.server.stop();
+  if (root) await rm(root, { recursive: true, force: true });
 }
 
-async function rssMb(pid: number): Promise<{ now: number; peak: number }> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
-}
-
-async function main() {
-  const dataDir = await mkdtemp(join(tmpdir(), "sb-fanout-"));
-  const server = startServer({
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "warn",
-    PKI_CA_KEY_TYPE: "ec-p256",
-    PKI_LEAF_KEY_TYPE: "ec-p256",
-    // e.g. BENCH_API_NODE_OPTIONS=--cpu-prof to profile the API process.
-    ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
-  });
-  let url: string | undefined;
-  let failed: unknown;
-  server.ready.then(
-    (value) => {
-      url = value;
-    },
-    (error: unknown) => {
-      failed = error;
-    },
-  );
-  const base = (
-    await waitFor(
-      "the API to say it is up",
-      () => {
-        if (failed) throw failed;
-        return url;
-      },
-      START_DEADLINE_MS,
-    )
-  ).replace(/\/$/, "");
-  const agents: SimAgent[] = [];
-  try {
-    Object.assign(auth, await adminTokenHeaders(server, base));
-    const network = await call("POST", `${base}/api/networks`, {
-      name: "fanout",
-      dataSubnet: "10.64.0.0/16",
-      backboneSubnet: "10.65.0.0/24",
-    });
-    const switches: { id: string; backboneAddress: string }[] = [];
-    for (let i = 0; i < SWITCHES; i++) {
-      switches.push(
-        await call("POST", `${base}/api/switches`, {
-          networkId: network.id,
-          name: `sw-${i}`,
-          endpointHost: `sw${i}.example.net`,
-        }),
-      );
-    }
-    const hosts: { commonName: string; address: string }[] = [];
-    for (let start = 0; start < HOSTS; start += 20_000) {
-      const rows = Array.from({ length: Math.min(20_000, HOSTS - start) }, (_, i) => ({
-        commonName: `h-${start + i}`,
-      }));
-      await call("POST", `${base}/api/hosts/import`, { networkId: network.id, hosts: rows });
-    }
-    for (let cursor = ""; ; ) {
-      const page = await call("GET", `${base}/api/hosts?networkId=${network.id}&limit=500${cursor}`);
-      hosts.push(...page.items);
-      if (!page.nextCursor) break;
-      cursor = `&cursor=${page.nextCursor}`;
-    }
-    process.stderr.write(`fanout: ${switches.length} switches, ${hosts.length} hosts; connecting agents\n`);
-
-    // Latency bookkeeping: host /32 -> when it was sent, which backbone address its route must point at, how many peers have it.
-    const pending = new Map<string, { sentAt: number; via: string; got: Set<string> }>();
-    const latencies: number[] = [];
-    const onRoutes = (agent: SimAgent, upserts: { destination: string; via: string }[]) => {
-      const now = performance.now();
-      for (const route of upserts) {
-        const wait = pending.get(route.destination);
-        if (!wait || wait.via !== route.via) continue;
-        wait.got.add(agent.id);
-        if (wait.got.size === switches.length - 1) {
-          latencies.push(now - wait.sentAt);
-          pending.delete(route.destination);
-        }
-      }
-    };
-
-    const connectStarted = performance.now();
-    for (const sw of switches) {
-      const { token } = await call("POST", `${base}/api/switches/${sw.id}/enrollment`, {});
-      const { credential } = await call("POST", `${base}/api/agent/enroll`, { token }, {});
-      const socket = new WebSocket(`${base.replace(/^http/, "ws")}/api/agent/channel`, {
-        headers: { authorization: `Bearer ${credential}` },
-        maxPayload: 256 * 1024 * 1024,
-        perMessageDeflate: false,
-      });
-      const agent: SimAgent = { id: sw.id, backbone: sw.backboneAddress, socket, revision: 0, ready: false };
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({ type: "hello", protocolVersion: 1, agentVersion: "bench", switchId: sw.id, revision: null }),
-        ),
-      );
-      socket.on("message", (data) => {
-        const message = JSON.parse(String(data));
-        if (message.type === "desired-state" || message.type === "desired-state-delta") {
-          agent.revision = message.revision;
-          socket.send(JSON.stringify({ type: "ack", revision: message.revision, ok: true, errors: [], resync: false }));
-          if (message.type === "desired-state") agent.ready = true;
-          else if (message.routes) onRoutes(agent, message.routes.upsert);
-        }
-      });
-      socket.on("error", (error) => process.stderr.write(`agent ${sw.id}: ${error.message}\n`));
-      agents.push(agent);
-    }
-    await waitFor("every agent's first desired state", () => agents.every((a) => a.ready), SNAPSHOT_DEADLINE_MS).catch(
-      (error: unknown) => {
-        const missing = agents.filter((a) => !a.ready).length;
-        throw new Error(
-          `${error instanceof Error ? error.message : error} (${missing} of ${agents.length} still without)`,
+/** Starts and enrolls every agent, `concurrency` at a time, and waits for each first snapshot. */
+async function startFleet(bench: BenchApi, watch: RouteWatch, agentsDir: string): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: config.connectConcurrency }, async () => {
+      while (next < bench.switches.length) {
+        const index = next++;
+        const sw = bench.switches[index] as BenchApi["switches"][number];
+        const credential = await bench.enroll(sw.id);
+        const started = epochNow();
+        const agent = await startFleetAgent({
+          index,
+          switchId: sw.id,
+          baseDir: join(agentsDir, sw.name),
+          api: bench.base,
+          credential,
+          onBatch: (i, lines, at) => watch.onBatch(i, lines, at),
+        });
+        fleet[index] = agent;
+        await waitFor(
+          `agent ${sw.name}'s ack of its first full desired state`,
+          () => {
+            if (agent.failedAcks > 0)
+              throw new Error(`agent ${sw.name} refused its desired state: ${agent.firstError}`);
+            return agent.snapshotAckedAt;
+          },
+          SNAPSHOT_DEADLINE_MS,
+          20,
         );
-      },
-    );
-    process.stderr.write(
-      `fanout: ${agents.length} agents have their snapshot after ${((performance.now() - connectStarted) / 1000).toFixed(1)} s; storm starts\n`,
-    );
-
-    // The storm: every BATCH_MS, each agent reports its share of connects as one `sessions` message.
-    const order = hosts.map((_, i) => i).sort(() => Math.random() - 0.5);
-    const total = RATE * SECONDS;
-    const perBatch = Math.round((RATE * BATCH_MS) / 1000);
-    let sent = 0;
-    const started = performance.now();
-    while (sent < total) {
-      const due = Math.min(total, Math.round(((performance.now() - started) / 1000) * RATE) + perBatch);
-      const byAgent = new Map<SimAgent, unknown[]>();
-      const now = performance.now();
-      for (; sent < due; sent++) {
-        const host = hosts[order[sent % order.length] as number] as { commonName: string; address: string };
-        const agent = agents[Math.floor(Math.random() * agents.length)] as SimAgent;
-        // The API's clock, never ahead of it: a session dated more than 5 s after it arrives is refused.
-        const connectedAt = new Date().toISOString();
-        pending.set(`${host.address}/32`, { sentAt: now, via: agent.backbone, got: new Set() });
-        const session = {
-          commonName: host.commonName,
-          realAddress: "198.51.100.7:1194",
-          virtualAddress: null,
-          clientId: sent,
-          connectedAt,
-          bytesReceived: 0,
-          bytesSent: 0,
-        };
-        const list = byAgent.get(agent) ?? [];
-        list.push({ event: "connect", source: "hook", at: connectedAt, session });
-        byAgent.set(agent, list);
+        times.push((agent.snapshotAckedAt as number) - started);
       }
-      for (const [agent, events] of byAgent) agent.socket.send(JSON.stringify({ type: "sessions", events }));
-      await sleep(BATCH_MS);
-    }
-    const stormSeconds = (performance.now() - started) / 1000;
-    // Up to 5 s for the last routes; what is still pending then is reported, not waited for.
-    for (let i = 0; i < 100 && pending.size > 0; i++) await sleep(50);
-    const rss = await rssMb(server.child.pid as number);
-    process.stderr.write(
-      `fanout: ${sent} events in ${stormSeconds.toFixed(1)} s; ${latencies.length} delivered to all ${switches.length - 1} peers, ${pending.size} not (superseded or lost); api rss peak ${rss.peak.toFixed(0)} MB\n`,
-    );
-    console.log(
-      `fanout: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, api-rss ${rss.now.toFixed(0)} MB`,
-    );
-  } finally {
-    for (const agent of agents) agent.socket.terminate();
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+    }),
+  );
+  return times;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+function startWriter(bench: BenchApi, watch: RouteWatch): Promise<ChildProcess> {
+  const child = fork(WRITER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  writer = child;
+  const byIndex = fleet;
+  child.on("message", (report: WriterReport) => {
+    if (report.type === "events") {
+      for (const event of report.events) {
+        const host = bench.hosts[event.host] as BenchApi["hosts"][number];
+        const here = byIndex[event.switchIndex] as FleetAgent;
+        if (event.kind === "disconnect") here.openvpn.clients.delete(host.commonName);
+        else {
+          here.openvpn.clients.set(host.commonName, { clientId: event.clientId, connectedAt: event.connectedAt });
+          if (event.fromSwitch !== null) byIndex[event.fromSwitch]?.openvpn.clients.delete(host.commonName);
+        }
+        const to = bench.switches[event.switchIndex] as BenchApi["switches"][number];
+        watch.expect(
+          {
+            id: event.id,
+            kind: event.kind,
+            destination: `${host.address}/32`,
+            switchIndex: event.switchIndex,
+            via: event.kind === "disconnect" ? null : to.backboneAddress,
+          },
+          report.measured,
+        );
+      }
+    } else if (report.type === "stamps") {
+      for (const [id, stamp] of report.stamps) watch.stamped(id, stamp);
+    }
+  });
+  child.send({
+    type: "init",
+    hosts: bench.hosts.map((h) => [h.commonName, h.address]),
+    fifos: fleet.map((a) => a.fifo),
+    restMs: config.restMs,
+  });
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== "ready") return;
+      child.off("message", onMessage);
+      resolve(child);
+    };
+    child.on("message", onMessage);
+    child.once("exit", (code) => reject(new Error(`the hook writer exited (${code}) before it was ready`)));
+    setTimeout(
+      () => reject(new Error("timed out after 60 s waiting for the hook writer to open every FIFO")),
+      60_000,
+    ).unref();
+  });
+}
+
+/** Runs one phase in the writer; resolves with its done report. */
+function runPhase(
+  child: ChildProcess,
+  command: Omit<WriterRun, "type">,
+): Promise<Extract<WriterReport, { type: "done" }>> {
+  const limitMs = command.seconds * 1000 + 60_000;
+  return new Promise((resolve, reject) => {
+    const onMessage = (report: WriterReport) => {
+      if (report.type !== "done" || report.phase !== command.phase) return;
+      child.off("message", onMessage);
+      clearTimeout(timer);
+      resolve(report);
+    };
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`timed out after ${limitMs} ms waiting for the hook writer to finish the ${command.phase}`)),
+      limitMs,
+    );
+    child.on("message", onMessage);
+    child.send({ type: "run", ...command });
+  });
+}
+
+async function main(): Promise<void> {
+  const { shares } = config;
+  log(
+    `${config.switches} switches, ${config.hosts} hosts (${config.connected} connected first), ${config.rate} events/s for ${config.seconds} s, shares connect/roam/disconnect ${(shares.connect * 100).toFixed(0)}/${(shares.roam * 100).toFixed(0)}/${(shares.disconnect * 100).toFixed(0)} %; agents real (Agent + channel client, files on disk), kernel and OpenVPN fake`,
+  );
+  root = await mkdtemp(join(tmpdir(), "sb-fanout-"));
+  const agentsDir = join(root, "agents");
+  const setupStarted = performance.now();
+  api = await startBenchApi(join(root, "api"), config.switches, config.hosts);
+  const bench = api;
+  log(
+    `API up with ${bench.switches.length} switches and ${bench.hosts.length} hosts after ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; starting agents`,
+  );
+  const watch = new RouteWatch(bench.switches.length);
+
+  const fleetStarted = performance.now();
+  const snapshotTimes = (await startFleet(bench, watch, agentsDir)).sort((a, b) => a - b);
+  const ccdFiles = (await readdir(join(agentsDir, "sw-0", "ccd")).catch(() => [])).length;
+  log(
+    `first snapshot per agent (files written, routes applied, acked; ${config.connectConcurrency} at a time): median ${((snapshotTimes[Math.floor(snapshotTimes.length / 2)] ?? 0) / 1000).toFixed(1)} s, max ${((snapshotTimes.at(-1) ?? 0) / 1000).toFixed(1)} s; all ${fleet.length} agents in ${((performance.now() - fleetStarted) / 1000).toFixed(1)} s; ${ccdFiles} ccd files per switch`,
+  );
+
+  const child = await startWriter(bench, watch);
+  if (config.connected > 0) {
+    const warm = await runPhase(child, {
+      phase: "warm-up",
+      rate: config.rate,
+      events: config.connected,
+      seconds: (config.connected / Math.max(1, config.rate)) * 4 + 10,
+      shares: { connect: 1, roam: 0, disconnect: 0 },
+    });
+    const settled = performance.now();
+    await waitFor(
+      `the warm-up's ${warm.sent} connects to reach every peer`,
+      () => watch.openOf(false).length === 0,
+      config.deadlineMs,
+      20,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message} (${watch.openOf(false).length} still open)`);
+    });
+    log(
+      `warm-up: ${warm.sent} hosts connected in ${warm.seconds.toFixed(1)} s, at every peer ${((performance.now() - settled) / 1000).toFixed(1)} s later`,
+    );
+  }
+
+  const storm = await runPhase(child, {
+    phase: "storm",
+    rate: config.rate,
+    events: Math.round(config.rate * config.seconds),
+    seconds: config.seconds,
+    shares,
+  });
+  const stormEnded = performance.now();
+  await waitFor(
+    "every event's route change at every peer",
+    () => watch.openOf(true).length === 0,
+    config.deadlineMs,
+    20,
+  ).catch(
+    () => undefined, // What is still open now is lost: counted below, not waited for.
+  );
+  const drained = (performance.now() - stormEnded) / 1000;
+  const open = watch.openOf(true);
+  const lost = open.length + watch.superseded + watch.droppedAtHook;
+
+  const apiRss = await rssMb(bench.server.child.pid as number);
+  const agentsRss = await rssMb("self");
+  const writerRss = await rssMb(child.pid as number).catch(() => ({ now: 0, peak: 0 }));
+  const outcomes = watch.outcomes;
+  const counts = storm.counts;
+  log(
+    `storm: ${storm.sent} events in ${storm.seconds.toFixed(1)} s (${(storm.sent / storm.seconds).toFixed(0)} events/s achieved of ${config.rate}): connect ${counts.connect ?? 0}, roam ${counts.roam ?? 0}, disconnect ${counts.disconnect ?? 0} (${(((counts.connect ?? 0) / storm.sent) * 100).toFixed(0)}/${(((counts.roam ?? 0) / storm.sent) * 100).toFixed(0)}/${(((counts.disconnect ?? 0) / storm.sent) * 100).toFixed(0)} %)`,
+  );
+  log(`all events: ${latencySummary(outcomes, config.lateMs)}; drained ${drained.toFixed(1)} s after the storm`);
+  for (const [kind, list] of byKind(outcomes)) log(`  ${kind}: ${latencySummary(list, config.lateMs)}`);
+  log(
+    `lost ${lost}: ${open.length} not at every peer ${config.deadlineMs / 1000} s after the storm, ${watch.superseded} overtaken by the host's next event, ${watch.droppedAtHook} refused by a full hook FIFO`,
+  );
+  if (open.length > 0) {
+    const sample = open[0];
+    log(
+      `  e.g. ${sample?.kind} of ${sample?.destination} at switch ${sample?.switchIndex}: ${sample?.remaining.size} peers missing`,
+    );
+  }
+  log(
+    `rss peak: API ${apiRss.peak.toFixed(0)} MB, agents' process (all ${fleet.length}) ${agentsRss.peak.toFixed(0)} MB (${(agentsRss.peak / fleet.length).toFixed(0)} MB per agent), hook writer ${writerRss.peak.toFixed(0)} MB; route lines applied ${watch.lines}`,
+  );
+  console.log(
+    `fanout: p50 ${p(outcomes, 50)} ms, p99 ${p(outcomes, 99)} ms, lost ${lost}, api-rss ${apiRss.peak.toFixed(0)} MB, agents real, instances 1`,
+  );
+  child.send({ type: "exit" });
+  await sleep(100);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await cleanup();
+    // Agents' timers and sockets are closed, but a stray handle must not keep a finished bench alive.
+    process.exit();
+  });
