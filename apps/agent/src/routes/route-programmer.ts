@@ -1,6 +1,7 @@
 import type { Route } from "@switchboard/shared";
 import type { CommandResult, CommandRunner } from "../system/command-runner.ts";
 import { checkBlastRadius } from "./blast-radius.ts";
+import { IpBatchSession } from "./ip-batch-session.ts";
 import {
   type KernelRoute,
   parseDefaultGateways,
@@ -28,6 +29,12 @@ export interface RouteProgrammerOptions {
   /** Blast-radius guard (blast-radius.ts). */
   readonly maxWithdrawShare?: number;
   readonly alwaysAllowWithdrawals?: number;
+  /**
+   * Send batches to one long-running `ip -force -batch -` (ip-batch-session.ts) instead of
+   * starting ip for each: starting it costs more than a one-route batch. Reads still go through
+   * `runner`. Off by default, so a fake runner sees every command; the agent turns it on.
+   */
+  readonly keepIpRunning?: boolean;
 }
 
 export interface ApplyOptions {
@@ -88,9 +95,17 @@ export class RouteProgrammer {
   private applied: readonly Route[] | undefined;
   /** Applies run one at a time: each one's diff starts from the memory the previous one left. */
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly session: IpBatchSession | undefined;
 
   constructor(private readonly options: RouteProgrammerOptions) {
     this.ipPath = options.ipPath ?? "ip";
+    this.session =
+      options.keepIpRunning === true ? new IpBatchSession({ ipPath: this.ipPath, netns: options.netns }) : undefined;
+  }
+
+  /** Ends the long-running ip, if any (a later apply would start another). */
+  close(): void {
+    this.session?.stop();
   }
 
   private args(...rest: string[]): string[] {
@@ -182,7 +197,10 @@ export class RouteProgrammer {
     }
     let result: CommandResult;
     try {
-      result = await this.options.runner.run(this.ipPath, this.args("-force", "-batch", "-"), `${lines.join("\n")}\n`);
+      result =
+        this.session !== undefined
+          ? await this.session.run(lines)
+          : await this.options.runner.run(this.ipPath, this.args("-force", "-batch", "-"), `${lines.join("\n")}\n`);
     } catch (error) {
       // ip could not run (or was killed): nothing is known of the table any more.
       this.memory = undefined;

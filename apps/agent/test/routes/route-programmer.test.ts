@@ -188,6 +188,17 @@ describe("RouteProgrammer with a recording fake ip", () => {
     expect(ip.table).toHaveLength(5);
   });
 
+  it("with keepIpRunning, an ip that cannot start fails the batch and the table is read back", async () => {
+    const ip = new FakeIp();
+    const programmer = new RouteProgrammer({ runner: ip, ipPath: "/nonexistent/ip", keepIpRunning: true });
+    const result = await programmer.apply([r(2)]);
+    expect(result).toMatchObject({ reads: 2, routeCommands: 1, applied: [] });
+    expect(result.failed).toEqual([
+      { destination: "0.0.0.0/0", reason: "kernel", message: expect.stringContaining("ENOENT") },
+    ]);
+    programmer.close();
+  });
+
   it("runs ip in the given namespace", async () => {
     const ip = new FakeIp();
     await new RouteProgrammer({ runner: ip, netns: "sb-x" }).apply([r(2)]);
@@ -249,6 +260,36 @@ describeNeeding(NETNS_NEEDS, "RouteProgrammer on a real kernel in a namespace", 
     expect(again).toMatchObject({ reads: 0, routeCommands: 0 });
     expect(again.failed.map((f) => [f.destination, f.reason])).toEqual([["10.100.100.88/32", "conflict"]]);
     ip("route", "del", "10.100.100.88/32");
+  });
+
+  it("on a real kernel, through one long-running ip: changes, errors renumbered per batch, a restart after ip is gone", async () => {
+    const programmer = new RouteProgrammer({ runner: spawnRunner(), netns: ns, keepIpRunning: true });
+    try {
+      expect(await programmer.apply([r(5), r(6)], { verifiedFullSnapshot: true })).toMatchObject({ failed: [] });
+      const moved = await programmer.apply([r(5, "10.200.200.3"), r(6)]);
+      expect(moved).toMatchObject({ added: 1, reads: 0, failed: [] });
+      expect(routes()).toContain("10.100.100.5 via 10.200.200.3 dev sbb-aaaaa-2 proto 180");
+
+      // The second line of this batch fails: it is named as the batch's own line, not ip's 5th.
+      const partly = await programmer.apply([
+        r(5, "10.200.200.3"),
+        r(6, "10.200.200.4"),
+        r(7, "10.200.200.4", "sbb-none-9"),
+      ]);
+      expect(partly.failed).toEqual([
+        { destination: "10.100.100.7/32", reason: "kernel", message: expect.stringContaining("sbb-none-9") },
+      ]);
+      expect(partly).toMatchObject({ added: 1, reads: 1 });
+      expect(routes()).toContain("10.100.100.6 via 10.200.200.4 dev sbb-aaaaa-2 proto 180");
+
+      programmer.close();
+      const after = await programmer.apply([r(5), r(6, "10.200.200.4")]);
+      expect(after).toMatchObject({ added: 1, failed: [], reads: 0 });
+      expect(routes()).toContain("10.100.100.5 via 10.200.200.2 dev sbb-aaaaa-2 proto 180");
+      expect(routes()).not.toContain("10.100.100.7 ");
+    } finally {
+      programmer.close();
+    }
   });
 
   it("reports a route whose device does not exist and still applies the others", async () => {
