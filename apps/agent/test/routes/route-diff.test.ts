@@ -1,9 +1,11 @@
+import { isNetworkCidr, parseCidr, parseIpv4 } from "@switchboard/shared";
 import { describe, expect, it } from "vitest";
 import { checkBlastRadius } from "../../src/routes/blast-radius.ts";
 import { type KernelRoute, parseIpRouteJson } from "../../src/routes/kernel-routes.ts";
 import {
   diffKernelRoutes,
   diffRouteView,
+  invalidRoute,
   parseBatchErrors,
   renderBatch,
   slotOf,
@@ -165,6 +167,54 @@ describe("diffRouteView", () => {
     expect(changes.ownedCount).toBe(2);
     expect(changes.remove.map((x) => [x.destination, x.metric])).toEqual([["10.100.100.2/32", 9]]);
     expect(changes.unchanged).toEqual([r("10.100.100.2/32")]);
+  });
+});
+
+describe("invalidRoute", () => {
+  /** The same rules with the shared parsers, which invalidRoute replaced for speed. */
+  function reference(route: { destination: string; via: string; dev: string }): string | undefined {
+    const cidr = parseCidr(route.destination);
+    if (cidr === undefined || !isNetworkCidr(cidr)) return "destination is not a network CIDR";
+    if (cidr.prefix === 0) return "a default route is never the agent's";
+    if (parseIpv4(route.via) === undefined) return "via is not an IPv4 address";
+    return invalidRoute({ destination: "10.0.0.0/8", via: "10.0.0.1", dev: route.dev });
+  }
+
+  it("agrees with the shared parsers on odd spellings and on random addresses", () => {
+    const quads = [
+      "10.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "256.1.1.1",
+      "01.2.3.4",
+      "1.2.3",
+      "1.2.3.4.5",
+      "1..2.3",
+      ".1.2.3",
+      "1.2.3.",
+      " 1.2.3.4",
+      "1.2.3.4 ",
+      "1.2.3.a",
+      "1.2.3.-4",
+      "1.2.3.4\n",
+      "0x1.2.3.4",
+      "1.2.3.00",
+      "",
+      "1.2.3.4/",
+    ];
+    const prefixes = ["32", "24", "0", "33", "01", "8", "", "3 2", "-1"];
+    const cases: { destination: string; via: string; dev: string }[] = [];
+    for (const quad of quads) {
+      for (const prefix of prefixes) cases.push({ destination: `${quad}/${prefix}`, via: "10.0.0.1", dev: "eth0" });
+      cases.push({ destination: quad, via: "10.0.0.1", dev: "eth0" });
+      cases.push({ destination: "10.1.0.0/16", via: quad, dev: "eth0" });
+    }
+    for (let i = 0; i < 2000; i++) {
+      const octets = Array.from({ length: 4 }, () => Math.floor(Math.random() * 300));
+      const prefix = Math.floor(Math.random() * 34);
+      cases.push({ destination: `${octets.join(".")}/${prefix}`, via: octets.reverse().join("."), dev: "sbb-a" });
+    }
+    for (const route of cases) expect([route, invalidRoute(route)]).toEqual([route, reference(route)]);
   });
 });
 
