@@ -1,4 +1,5 @@
-import { formatCidr, isNetworkCidr, parseCidr, parseIpv4 } from "@switchboard/shared";
+import { parseIpv4 } from "@switchboard/shared";
+import { dottedQuad, prefixLength } from "./dotted-quad.ts";
 import { isOwnProtocol } from "./route-protocol.ts";
 
 /** One IPv4 route of the main table as `ip -json route show table main` describes it. */
@@ -26,11 +27,17 @@ export function parseIpRouteJson(text: string): KernelRoute[] {
   const routes: KernelRoute[] = [];
   for (const item of data as Record<string, unknown>[]) {
     if (typeof item !== "object" || item === null || typeof item.dst !== "string") continue;
-    const cidr = parseCidr(item.dst.includes("/") ? item.dst : `${item.dst}/32`);
-    if (cidr === undefined || !isNetworkCidr(cidr)) continue;
+    const destination = item.dst.includes("/") ? item.dst : `${item.dst}/32`;
+    const slash = destination.indexOf("/");
+    const address = dottedQuad(destination, 0, slash);
+    const prefix = prefixLength(destination, slash + 1);
+    if (address === -1 || prefix === -1 || address % 2 ** (32 - prefix) !== 0) continue;
     routes.push({
-      destination: formatCidr(cidr),
-      via: typeof item.gateway === "string" && parseIpv4(item.gateway) !== undefined ? item.gateway : undefined,
+      destination,
+      via:
+        typeof item.gateway === "string" && dottedQuad(item.gateway, 0, item.gateway.length) !== -1
+          ? item.gateway
+          : undefined,
       dev: typeof item.dev === "string" ? item.dev : undefined,
       metric: typeof item.metric === "number" ? item.metric : 0,
       type: typeof item.type === "string" ? item.type : "unicast",

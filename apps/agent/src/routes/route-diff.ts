@@ -1,4 +1,5 @@
 import type { Route } from "@switchboard/shared";
+import { dottedQuad, prefixLength } from "./dotted-quad.ts";
 import type { KernelRoute } from "./kernel-routes.ts";
 
 /** A route the agent will not program, and why (reported to the API, never silently dropped). */
@@ -26,45 +27,13 @@ export interface RouteChanges {
 
 const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 
-/**
- * A canonical dotted quad ("10.0.0.1": four decimal octets up to 255, no leading zeros, as
- * the shared parseIpv4 accepts) in text[start, end), or -1. By hand because the shared parser
- * (ip-address) costs ~30 µs a call on the CI machine, 0.4 s for a 10,000-route snapshot; the
- * two are compared in route-diff.test.ts.
- */
-function dottedQuad(text: string, start: number, end: number): number {
-  let address = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && octet === 0) return -1;
-      octet = octet * 10 + (c - 48);
-      digits += 1;
-      if (octet > 255) return -1;
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      address = address * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots += 1;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return address * 256 + octet;
-}
-
 /** Checks a desired route before it may become a line of an `ip -batch` script (no spaces, no newlines). */
 export function invalidRoute(route: Route): string | undefined {
   const destination: unknown = route.destination;
   const slash = typeof destination === "string" ? destination.indexOf("/") : -1;
   const address = slash > 0 ? dottedQuad(destination as string, 0, slash) : -1;
-  const prefixText = slash > 0 ? (destination as string).slice(slash + 1) : "";
-  const prefix = /^(0|[1-9][0-9]?)$/.test(prefixText) ? Number(prefixText) : 99;
-  if (address === -1 || prefix > 32 || address % 2 ** (32 - prefix) !== 0) return "destination is not a network CIDR";
+  const prefix = slash > 0 ? prefixLength(destination as string, slash + 1) : -1;
+  if (address === -1 || prefix === -1 || address % 2 ** (32 - prefix) !== 0) return "destination is not a network CIDR";
   if (prefix === 0) return "a default route is never the agent's";
   if (typeof route.via !== "string" || dottedQuad(route.via, 0, route.via.length) === -1) {
     return "via is not an IPv4 address";
