@@ -8,15 +8,20 @@ import {
   type AgentToApiMessage,
   applyDelta,
   type CommandResult,
+  type DesiredHost,
   type DesiredState,
+  type DesiredStateDelta,
   DesiredStateSchema,
   type Hello,
+  mergeDeltas,
   PROTOCOL_VERSION,
+  type Route,
   type RouteReport,
   type SessionEvent,
   switchPaths,
 } from "@switchboard/shared";
 import { FileWriter } from "./files/file-writer.ts";
+import { StateCache } from "./files/state-cache.ts";
 import { HookListener } from "./hook/hook-listener.ts";
 import { renderHookScript } from "./hook/hook-script.ts";
 import { LinkMonitor } from "./openvpn/link-monitor.ts";
@@ -24,8 +29,9 @@ import { ManagementClient } from "./openvpn/management-client.ts";
 import { checkApiMessage } from "./protocol/check-message.ts";
 import { applyActions } from "./reconcile/apply.ts";
 import { checkStateConfigs } from "./reconcile/config-guard.ts";
+import { deltaTouchesRoutes, planDelta } from "./reconcile/delta-plan.ts";
 import { isVerifiedSnapshot } from "./reconcile/desired-state.ts";
-import { CCD_DIR, HOOK_FIFO } from "./reconcile/layout.ts";
+import { CCD_DIR, HOOK_FIFO, SERVER_FILES } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";
 import { plan } from "./reconcile/plan.ts";
@@ -76,6 +82,14 @@ export interface AgentOptions {
    * external (default): something else (systemd) runs OpenVPN; the agent writes files and signals.
    */
   readonly openvpn?: { readonly mode: "managed"; readonly binary?: string; readonly spawn?: Spawner };
+  /** How long the cache save after a delta waits for more deltas (files/state-cache.ts); default 1 s. */
+  readonly cacheSaveDelayMs?: number;
+}
+
+/** Deltas that arrived while the agent was busy: applied together, merged, when their turn comes. */
+interface DeltaBatch {
+  readonly deltas: DesiredStateDelta[];
+  readonly done: Promise<void>;
 }
 
 const CACHE = "state/desired.json";
@@ -92,6 +106,10 @@ export class Agent {
   private readonly hook: HookListener;
   private readonly log: AgentLogger;
   private state: DesiredState | undefined;
+  /** `state.hosts` by common name, patched with each delta (the local rule and the delta plan look hosts up). */
+  private hostsByName = new Map<string, DesiredHost>();
+  private readonly cache: StateCache;
+  private openBatch: DeltaBatch | undefined;
   private verified = false;
   private lastRoutes: RouteApplyResult | undefined;
   private lastReport: RouteReport | undefined;
@@ -106,6 +124,7 @@ export class Agent {
     this.files = new FileWriter(options.baseDir);
     this.runner = options.runner ?? spawnRunner();
     this.log = options.log ?? { info: () => undefined, warn: () => undefined };
+    this.cache = new StateCache(this.files, CACHE, options.cacheSaveDelayMs ?? 1000, (m) => this.log.warn(m));
     this.routes = new RouteProgrammer({
       runner: this.runner,
       netns: options.netns,
@@ -183,7 +202,7 @@ export class Agent {
     this.management.start();
     const cached = await this.readCache();
     if (cached !== undefined && (await this.safeToRestore(cached))) {
-      this.state = cached;
+      this.hold(cached);
       this.log.info(`restored desired state revision ${cached.revision} from cache`);
       await this.reconcile();
     }
@@ -201,6 +220,8 @@ export class Agent {
     this.linkMonitor.close();
     this.hook.close();
     await this.processes?.stop();
+    // The last deltas' state, not left to the debounce timer.
+    await this.cache.flush();
   }
 
   /** One frame from the API. Never throws: a malformed message is logged and refused. */
@@ -224,35 +245,124 @@ export class Agent {
           );
           return;
         }
-        if (this.refuse(message)) return;
-        if (await this.refuseUnsafeRoutes(message, true)) return;
-        this.state = message;
-        this.verified = isVerifiedSnapshot(message);
-        await this.saveCache();
-        this.options.send(this.ack(...(await this.reconcileWithErrors())));
+        // Deltas arriving from now on follow this snapshot, not the batch queued before it.
+        this.openBatch = undefined;
+        await this.serialize(
+          () => this.takeSnapshot(message),
+          (error) => this.log.warn(`desired state: ${String(error)}`),
+        );
         return;
       }
-      case "desired-state-delta": {
-        const result = applyDelta(this.state, message);
-        if (!result.ok) {
-          const ok = result.reason === "stale";
-          this.options.send(
-            this.ack(ok, ok ? [] : [{ scope: "protocol", message: `delta refused: ${result.reason}` }], !ok),
-          );
-          return;
-        }
-        if (this.refuse(result.state)) return;
-        if (await this.refuseUnsafeRoutes(result.state, false)) return;
-        this.state = result.state;
-        this.verified = false;
-        await this.saveCache();
-        this.options.send(this.ack(...(await this.reconcileWithErrors())));
-        return;
-      }
+      case "desired-state-delta":
+        return this.queueDelta(message);
       case "command":
         this.options.send(await this.command(message));
         return;
     }
+  }
+
+  /** A full snapshot: checked whole, cached at once, then the full reconcile (kernel read included). */
+  private async takeSnapshot(state: DesiredState): Promise<void> {
+    if (this.refuse(state)) return;
+    if (await this.refuseUnsafeRoutes(state, true)) return;
+    this.hold(state);
+    this.verified = isVerifiedSnapshot(state);
+    await this.cache.save(state);
+    this.options.send(this.ack(...withErrors(await this.fullReconcile())));
+  }
+
+  private hold(state: DesiredState): void {
+    this.state = state;
+    this.hostsByName = new Map(state.hosts.map((host) => [host.commonName, host]));
+  }
+
+  /**
+   * A delta joins the batch waiting for its turn, or opens one behind whatever the agent is
+   * doing; resolves once its batch is applied and acked.
+   */
+  private queueDelta(delta: DesiredStateDelta): Promise<void> {
+    if (this.openBatch === undefined) {
+      const deltas: DesiredStateDelta[] = [];
+      const done = this.serialize(
+        async () => {
+          if (this.openBatch?.deltas === deltas) this.openBatch = undefined;
+          await this.applyDeltas(deltas);
+        },
+        (error) => this.log.warn(`delta: ${String(error)}`),
+      );
+      this.openBatch = { deltas, done };
+    }
+    this.openBatch.deltas.push(delta);
+    return this.openBatch.done;
+  }
+
+  /**
+   * A chain of deltas from the held revision is merged into one (one file pass, one route
+   * batch, one ack naming the last revision: the API maps an ack to every revision up to it).
+   * A delta that does not start at the held revision is answered alone (stale, or a gap).
+   */
+  private async applyDeltas(deltas: readonly DesiredStateDelta[]): Promise<void> {
+    let next = 0;
+    while (next < deltas.length) {
+      let merged = deltas[next++] as DesiredStateDelta;
+      if (merged.baseRevision === this.state?.revision) {
+        while (next < deltas.length) {
+          const joined = mergeDeltas(merged, deltas[next] as DesiredStateDelta);
+          if (joined === undefined) break;
+          merged = joined;
+          next += 1;
+        }
+      }
+      await this.applyOneDelta(merged);
+    }
+  }
+
+  /** The same checks as a snapshot's (the route guard only over what the delta brings), then the delta plan. */
+  private async applyOneDelta(delta: DesiredStateDelta): Promise<void> {
+    const before = this.state;
+    const result = applyDelta(before, delta);
+    if (!result.ok || before === undefined) {
+      const ok = !result.ok && result.reason === "stale";
+      const reason = result.ok ? "no-base" : result.reason;
+      this.options.send(this.ack(ok, ok ? [] : [{ scope: "protocol", message: `delta refused: ${reason}` }], !ok));
+      return;
+    }
+    const after = result.state;
+    if (this.refuse(after)) return;
+    const unsafe = await this.routeGuard.checkChange(after, {
+      routes: delta.routes?.upsert ?? [],
+      hosts: delta.hosts?.upsert ?? [],
+    });
+    if (this.refuseWith(after, unsafe)) return;
+
+    const named = [...(delta.hosts?.upsert.map((host) => host.commonName) ?? []), ...(delta.hosts?.remove ?? [])];
+    const hostBefore = new Map(named.map((name) => [name, this.hostsByName.get(name)]));
+    this.state = after;
+    for (const name of delta.hosts?.remove ?? []) this.hostsByName.delete(name);
+    for (const host of delta.hosts?.upsert ?? []) this.hostsByName.set(host.commonName, host);
+    this.verified = false;
+    this.cache.schedule(() => this.state);
+
+    const sessions = new Map(this.tracker.observed().map((session) => [session.commonName, session]));
+    const routes = deltaTouchesRoutes(delta, sessions)
+      ? withLocalSessions(after.routes, this.hostsByName, sessions.keys(), after.serverDevice)
+      : undefined;
+    // Read only when a server file changes: whether a server runs that must reload.
+    const serverInstalled =
+      delta.server === undefined || (await this.files.observe(SERVER_FILES.serverConfig)) !== undefined;
+    const actions = planDelta({
+      before,
+      after,
+      delta,
+      hostBefore: (name) => hostBefore.get(name),
+      sessions,
+      routes,
+      serverInstalled,
+    });
+    const outcome = await applyActions(actions, this.deps());
+    if (outcome.routes !== undefined && routes !== undefined) this.reportRoutes(after, outcome.routes, routes);
+    if (delta.links !== undefined || delta.server !== undefined) await this.syncProcesses(after);
+    this.options.send(this.ack(...withErrors([...outcome.errors])));
   }
 
   /**
@@ -274,7 +384,10 @@ export class Agent {
    * `fresh`: look the addresses up again (full snapshots); deltas reuse the last lookup.
    */
   private async refuseUnsafeRoutes(candidate: DesiredState, fresh: boolean): Promise<boolean> {
-    const errors = await this.routeGuard.check(candidate, { fresh });
+    return this.refuseWith(candidate, await this.routeGuard.check(candidate, { fresh }));
+  }
+
+  private refuseWith(candidate: DesiredState, errors: readonly AgentError[]): boolean {
     if (errors.length === 0) return false;
     this.log.warn(`refused desired state revision ${candidate.revision}: ${errors[0]?.target}: ${errors[0]?.message}`);
     this.options.send(this.ack(false, errors, false));
@@ -293,32 +406,48 @@ export class Agent {
     return { type: "ack", revision: this.revision, ok, errors: [...errors].slice(0, 1000), resync };
   }
 
-  private async reconcileWithErrors(): Promise<[boolean, AgentError[], boolean]> {
-    const errors = await this.reconcile();
-    return [errors.length === 0, errors, errors.some((e) => e.scope === "guard")];
+  /**
+   * Plan and apply everything (observe reads and hashes every managed file; the route programmer
+   * reads the kernel): after a snapshot, a restore and on the slow timer. Serialised with every
+   * other change so two never interleave their actions.
+   */
+  reconcile(): Promise<AgentError[]> {
+    return this.serialize(
+      () => this.fullReconcile(),
+      (error) => [{ scope: "protocol", message: String(error) }],
+    );
   }
 
-  /** Plan and apply everything; serialised so two reconciles never interleave their actions. */
-  reconcile(): Promise<AgentError[]> {
-    const run = async (): Promise<AgentError[]> => {
-      const state = this.state;
-      if (state === undefined) return [];
-      const observed = await observe(this.files, state, this.tracker.observed());
-      const hookScript = renderHookScript(join(this.options.baseDir, HOOK_FIFO));
-      const actions = plan({ state, verifiedFullSnapshot: this.verified, hookScript }, observed);
-      const outcome = await applyActions(actions, this.deps());
-      if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
-      // Managed mode: the files are in place now, so the processes that read them can run.
-      // OpenVPN refuses to start without its client-config-dir, which has no file yet when
-      // the network has no host.
-      if (this.processes) await this.files.ensureDir(CCD_DIR);
-      this.processes?.sync(state);
-      this.linkMonitor.sync(state.links.map((link) => link.peerOffset));
-      return [...outcome.errors];
-    };
-    const next = this.queue.then(run, run);
+  /** Runs `job` after everything queued before it; a failure is turned into `onError`'s value. */
+  private serialize<T>(job: () => Promise<T>, onError: (error: unknown) => T): Promise<T> {
+    const next = this.queue.then(job, job);
     this.queue = next.catch(() => undefined);
-    return next.catch((error: unknown) => [{ scope: "protocol", message: String(error) }]);
+    return next.catch(onError);
+  }
+
+  private async fullReconcile(): Promise<AgentError[]> {
+    const state = this.state;
+    if (state === undefined) return [];
+    const observed = await observe(this.files, state, this.tracker.observed());
+    const hookScript = renderHookScript(join(this.options.baseDir, HOOK_FIFO));
+    const actions = plan(
+      { state, verifiedFullSnapshot: this.verified, hookScript, hostsByName: this.hostsByName },
+      observed,
+    );
+    const outcome = await applyActions(actions, this.deps());
+    const desired = actions.find((action) => action.kind === "apply-routes");
+    if (outcome.routes !== undefined && desired !== undefined) this.reportRoutes(state, outcome.routes, desired.routes);
+    await this.syncProcesses(state);
+    return [...outcome.errors];
+  }
+
+  private async syncProcesses(state: DesiredState): Promise<void> {
+    // Managed mode: the files are in place now, so the processes that read them can run.
+    // OpenVPN refuses to start without its client-config-dir, which has no file yet when
+    // the network has no host.
+    if (this.processes) await this.files.ensureDir(CCD_DIR);
+    this.processes?.sync(state);
+    this.linkMonitor.sync(state.links.map((link) => link.peerOffset));
   }
 
   /**
@@ -340,12 +469,12 @@ export class Agent {
       const state = this.state;
       if (state === undefined) return;
       const connected = this.tracker.observed().map((s) => s.commonName);
-      const routes = withLocalSessions(state.routes, state.hosts, connected, state.serverDevice);
+      const routes = withLocalSessions(state.routes, this.hostsByName, connected, state.serverDevice);
       const outcome = await applyActions(
         [{ kind: "apply-routes", routes, verifiedFullSnapshot: this.verified }],
         this.deps(),
       );
-      if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes);
+      if (outcome.routes !== undefined) this.reportRoutes(state, outcome.routes, routes);
     };
     this.queue = this.queue.then(run, run).catch((error: unknown) => this.log.warn(`routes: ${String(error)}`));
   }
@@ -378,7 +507,7 @@ export class Agent {
     else await this.management.signal("SIGHUP");
   }
 
-  private reportRoutes(state: DesiredState, result: RouteApplyResult): void {
+  private reportRoutes(state: DesiredState, result: RouteApplyResult, desired: readonly Route[]): void {
     this.retryFailedRoutes(result);
     const changed = this.lastRoutes === undefined || result.routeCommands > 0 || result.failed.length > 0;
     this.lastRoutes = result;
@@ -386,12 +515,7 @@ export class Agent {
     this.lastReport = {
       type: "route-report",
       revision: state.revision,
-      desired: withLocalSessions(
-        state.routes,
-        state.hosts,
-        this.tracker.observed().map((s) => s.commonName),
-        state.serverDevice,
-      ),
+      desired: [...desired],
       applied: [...result.applied],
       failed: [...result.failed],
     };
@@ -479,10 +603,8 @@ export class Agent {
     }
     return undefined;
   }
+}
 
-  private async saveCache(): Promise<void> {
-    if (this.state === undefined) return;
-    // Holds keys: secret mode.
-    await this.files.write(CACHE, JSON.stringify(this.state), "secret");
-  }
+function withErrors(errors: AgentError[]): [boolean, AgentError[], boolean] {
+  return [errors.length === 0, errors, errors.some((e) => e.scope === "guard")];
 }

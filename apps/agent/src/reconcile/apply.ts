@@ -68,7 +68,10 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps):
     try {
       switch (action.kind) {
         case "apply-routes": {
-          routes = await deps.routes.apply(action.routes, { verifiedFullSnapshot: action.verifiedFullSnapshot });
+          routes = await deps.routes.apply(action.routes, {
+            verifiedFullSnapshot: action.verifiedFullSnapshot,
+            ...(action.readKernel === true ? { readKernel: true } : {}),
+          });
           for (const failure of routes.failed) {
             errors.push({
               scope: failure.reason === "guard" ? "guard" : "route",

@@ -1,5 +1,6 @@
-import type { DesiredState, Route, ServerFileName } from "@switchboard/shared";
+import type { DesiredHost, DesiredState, Route, ServerFileName } from "@switchboard/shared";
 import { type FileMode, MODE_BITS, type ObservedFile, sha256 } from "../files/file-writer.ts";
+import { dedupeKills, killReason, killSession } from "./host-rules.ts";
 import {
   CCD_DIR,
   ccdPath,
@@ -24,6 +25,8 @@ export interface PlanDesired {
   readonly verifiedFullSnapshot: boolean;
   /** Text of the client hook program (hook/hook-script.ts). */
   readonly hookScript: string;
+  /** The agent's index of `state.hosts` by common name, when it keeps one. */
+  readonly hostsByName?: ReadonlyMap<string, DesiredHost>;
 }
 
 export interface ObservedSession {
@@ -44,7 +47,13 @@ export interface PlanObserved {
 }
 
 export type Action =
-  | { readonly kind: "apply-routes"; readonly routes: readonly Route[]; readonly verifiedFullSnapshot: boolean }
+  | {
+      readonly kind: "apply-routes";
+      readonly routes: readonly Route[];
+      readonly verifiedFullSnapshot: boolean;
+      /** Read the kernel's table first (full reconciles): puts back routes deleted by hand. */
+      readonly readKernel?: boolean;
+    }
   | { readonly kind: "write-file"; readonly path: string; readonly content: string; readonly mode: FileMode }
   | { readonly kind: "remove-file"; readonly path: string }
   | { readonly kind: "reload-server"; readonly because: readonly string[] }
@@ -84,8 +93,9 @@ export function plan(desired: PlanDesired, observed: PlanObserved): Action[] {
   const connected = new Map(observed.sessions.map((session) => [session.commonName, session]));
   actions.push({
     kind: "apply-routes",
-    routes: withLocalSessions(state.routes, state.hosts, connected.keys(), state.serverDevice),
+    routes: withLocalSessions(state.routes, desired.hostsByName ?? state.hosts, connected.keys(), state.serverDevice),
     verifiedFullSnapshot: desired.verifiedFullSnapshot,
+    readKernel: true,
   });
 
   const changedServerFiles: ServerFileName[] = [];
@@ -103,47 +113,30 @@ export function plan(desired: PlanDesired, observed: PlanObserved): Action[] {
   const kills: Action[] = [];
   const wantedCcd = new Set<string>();
   for (const host of state.hosts) {
-    const path = ccdPath(host.commonName);
     const session = connected.get(host.commonName);
-    if (host.clientConfig === null) {
-      if (session?.clientId != null) {
-        kills.push({
-          kind: "kill-session",
-          commonName: host.commonName,
-          clientId: session.clientId,
-          because: "host-disabled",
-        });
+    if (host.clientConfig !== null) {
+      wantedCcd.add(host.commonName);
+      const path = ccdPath(host.commonName);
+      const current = observed.files.get(path);
+      if (differs(current, host.clientConfig, "public")) {
+        writes.push({ kind: "write-file", path, content: host.clientConfig, mode: "public" });
       }
-      continue;
-    }
-    wantedCcd.add(host.commonName);
-    const current = observed.files.get(path);
-    if (differs(current, host.clientConfig, "public")) {
-      writes.push({ kind: "write-file", path, content: host.clientConfig, mode: "public" });
-    }
-    // A host connected before its file existed was let in by an older state: make it reconnect too.
-    if (contentDiffers(current, host.clientConfig) && session?.clientId != null) {
-      kills.push({
-        kind: "kill-session",
-        commonName: host.commonName,
-        clientId: session.clientId,
-        because: "client-config-changed",
-      });
+      // A host connected before its file existed was let in by an older state: make it reconnect too.
+      const kill = killSession(host.commonName, session, killReason(host, contentDiffers(current, host.clientConfig)));
+      if (kill) kills.push(kill);
+    } else {
+      const kill = killSession(host.commonName, session, killReason(host, false));
+      if (kill) kills.push(kill);
     }
   }
   for (const name of observed.ccdFiles) {
     if (!wantedCcd.has(name) && name !== "DEFAULT") removals.push({ kind: "remove-file", path: `${CCD_DIR}/${name}` });
   }
-  const known = new Set(state.hosts.map((host) => host.commonName));
+  const known = desired.hostsByName ?? new Set(state.hosts.map((host) => host.commonName));
   for (const session of observed.sessions) {
-    if (!known.has(session.commonName) && session.clientId !== null) {
-      kills.push({
-        kind: "kill-session",
-        commonName: session.commonName,
-        clientId: session.clientId,
-        because: "host-removed",
-      });
-    }
+    if (known.has(session.commonName)) continue;
+    const kill = killSession(session.commonName, session, killReason(undefined, false));
+    if (kill) kills.push(kill);
   }
 
   const linkReloads: Action[] = [];
@@ -176,13 +169,4 @@ export function plan(desired: PlanDesired, observed: PlanObserved): Action[] {
   else actions.push(...dedupeKills(kills));
   actions.push(...linkReloads);
   return actions;
-}
-
-function dedupeKills(kills: Action[]): Action[] {
-  const seen = new Set<number>();
-  return kills.filter((action) => {
-    if (action.kind !== "kill-session" || seen.has(action.clientId)) return false;
-    seen.add(action.clientId);
-    return true;
-  });
 }

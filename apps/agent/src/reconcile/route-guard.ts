@@ -105,13 +105,39 @@ function prefixLengthOf(netmask: string): number | undefined {
 
 export class RouteGuard {
   private cached: { key: string; kept: KeptAddress[] } | undefined;
+  /** The kept addresses of the last check that passed: the agent took that state (it checks routes last). */
+  private passedWith: KeptAddress[] | undefined;
 
   constructor(private readonly deps: RouteGuardDeps) {}
 
   /** Errors for the ack; none means the state's routes leave this switch its way out. */
   async check(state: DesiredState, options: { fresh?: boolean } = {}): Promise<AgentError[]> {
     const kept = await this.keptAddresses(state, options.fresh === true);
-    return unsafeRoutes(routedPrefixes(state), kept);
+    return this.passed(unsafeRoutes(routedPrefixes(state), kept), kept);
+  }
+
+  /**
+   * The check for a state reached by a delta, in O(what changed): the state it replaces passed
+   * against the same kept addresses (the last check that passed), so only the routes and host subnets the delta brings (and
+   * the configs' ifconfig prefixes, a few) can newly cover one. When the addresses differ from
+   * the last check's (the links' remotes changed, or nothing was checked yet) every prefix is
+   * checked again, as `check` does.
+   */
+  async checkChange(
+    state: DesiredState,
+    changed: { readonly routes: DesiredState["routes"]; readonly hosts: DesiredState["hosts"] },
+  ): Promise<AgentError[]> {
+    const kept = await this.keptAddresses(state, false);
+    const prefixes =
+      this.passedWith === kept
+        ? routedPrefixes({ ...changed, server: state.server, links: state.links })
+        : routedPrefixes(state);
+    return this.passed(unsafeRoutes(prefixes, kept), kept);
+  }
+
+  private passed(errors: AgentError[], kept: KeptAddress[]): AgentError[] {
+    if (errors.length === 0) this.passedWith = kept;
+    return errors;
   }
 
   /** What the agent must keep reaching, as of the last lookup. */
