@@ -163,8 +163,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   // Agents (features/agents): enrollment, the websocket channel, desired state, sessions, routes.
   const agents = await registerAgents(app, prisma, authority, live, options.agents);
   registerLive(app, { prisma, bus: live, sessions, ...(options.live ? { settings: options.live } : {}) });
-  networkRoutes(app, networkService(prisma, authority));
-  switchRoutes(app, switchService(prisma, authority));
+  networkRoutes(app, networkService(prisma, authority, agents.changes));
+  switchRoutes(app, switchService(prisma, authority, agents.changes));
   hostRoutes(
     app,
     hostService(

@@ -3,6 +3,7 @@ import { checkNetwork, checkSwitchSet, overlaps } from "@switchboard/shared";
 import { inTransaction, lockNetwork, lockNetworkSubnets, type Tx } from "../../db/transactions.ts";
 import type { Network as NetworkRow, PrismaClient } from "../../generated/prisma/client.ts";
 import { conflict, notFound } from "../../http/errors.ts";
+import { type ChangeSink, type NetworkChange, NO_CHANGES } from "../agents/state/network-changes.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import { renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
@@ -81,7 +82,12 @@ async function checkBackbonePorts(tx: Tx, network: ReturnType<typeof checkNetwor
   );
 }
 
-export function networkService(prisma: PrismaClient, authority: CertificateAuthority) {
+export function networkService(
+  prisma: PrismaClient,
+  authority: CertificateAuthority,
+  /** Told once a settings change committed: the dispatcher reloads the network's view. */
+  changes: ChangeSink = NO_CHANGES,
+) {
   async function requireUniqueName(tx: Tx, name: string, exceptId?: string) {
     const clash = await tx.network.findUnique({ where: { name }, select: { id: true } });
     if (clash && clash.id !== exceptId) throw conflict("body.name", `is already the name of network ${clash.id}`);
@@ -118,7 +124,8 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
     },
 
     async update(id: string, patch: NetworkUpdate, audit: AuditContext): Promise<Network> {
-      return inTransaction(prisma, async (tx) => {
+      let change: NetworkChange | undefined;
+      const result = await inTransaction(prisma, async (tx) => {
         await lockNetworkSubnets(tx);
         const current = await lockNetwork(tx, id);
         if (patch.name !== undefined) await requireUniqueName(tx, patch.name, id);
@@ -138,6 +145,13 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
           }
         }
         const row = await tx.network.update({ where: { id }, data: { ...patch, revision: { increment: 1 } } });
+        change = {
+          kind: "reload",
+          reason: "network",
+          networkId: id,
+          baseRevision: current.revision,
+          revision: row.revision,
+        };
         const checked = checkRenders(row, Object.keys(patch));
         if (patch.port !== undefined && patch.port !== current.port) await checkBackbonePorts(tx, checked, row);
         await checkNoOverlap(tx, row, id);
@@ -150,6 +164,8 @@ export function networkService(prisma: PrismaClient, authority: CertificateAutho
         });
         return updated;
       });
+      if (change) changes.emit(change);
+      return result;
     },
 
     /** Deletes the network with its switches, hosts and certificates. */

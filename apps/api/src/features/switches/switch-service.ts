@@ -12,6 +12,7 @@ import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { PrismaClient, Switch as SwitchRow } from "../../generated/prisma/client.ts";
 import { badRequest, conflict, notFound, refuse } from "../../http/errors.ts";
 import { networkAddresses } from "../address-plan-loader.ts";
+import { bumpForReload, type ChangeSink, type NetworkChange, NO_CHANGES } from "../agents/state/network-changes.ts";
 import { type AuditContext, recordAudit } from "../audit/audit-log.ts";
 import { pick } from "../audit/pick.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
@@ -101,7 +102,23 @@ async function place(
   return { dataAddress, poolStart: pool?.start ?? null, poolEnd: pool?.end ?? null, backboneAddress };
 }
 
-export function switchService(prisma: PrismaClient, authority: CertificateAuthority) {
+export function switchService(
+  prisma: PrismaClient,
+  authority: CertificateAuthority,
+  /** Told once each write committed; the dispatcher reloads the network's view for any switch change. */
+  changes: ChangeSink = NO_CHANGES,
+) {
+  /** Runs a write, then tells its change (set inside) once it committed. */
+  async function committing<T>(work: (tx: Tx, told: (change: NetworkChange) => void) => Promise<T>): Promise<T> {
+    let change: NetworkChange | undefined;
+    const result = await inTransaction(prisma, (tx) =>
+      work(tx, (made) => {
+        change = made;
+      }),
+    );
+    if (change) changes.emit(change);
+    return result;
+  }
   async function requireUniqueName(tx: Tx, networkId: string, name: string, selfId?: string) {
     const clash = await tx.switch.findUnique({ where: { networkId_name: { networkId, name } }, select: { id: true } });
     if (clash && clash.id !== selfId)
@@ -125,7 +142,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
 
     async create(input: SwitchCreate, audit: AuditContext): Promise<Switch> {
       renderRule(() => fieldRules.remoteHost("body.endpointHost", input.endpointHost));
-      return inTransaction(prisma, async (tx) => {
+      return committing(async (tx, told) => {
         const network = await lockNetwork(tx, input.networkId).catch((error) => {
           throw error instanceof Error && error.message.includes("does not exist")
             ? badRequest("body.networkId", "is not an existing network")
@@ -157,7 +174,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
           commonName: backboneCommonName(row),
           switchId: row.id,
         });
-        await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        told(await bumpForReload(tx, network.id, network.revision, "switch"));
         await recordAudit(tx, audit, {
           action: "switch.create",
           targetType: "switch",
@@ -174,7 +191,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
       }
       const existing = await prisma.switch.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("switch", id);
-      return inTransaction(prisma, async (tx) => {
+      return committing(async (tx, told) => {
         const network = await lockNetwork(tx, existing.networkId);
         const current = await tx.switch.findUnique({ where: { id } });
         if (!current) throw notFound("switch", id);
@@ -192,7 +209,7 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
         const { pool: _pool, ...fields } = patch;
         const row = await tx.switch.update({ where: { id }, data: { ...fields, ...placement } });
         await checkSetRenders(tx, network, row, { given: Object.keys(patch), creating: false });
-        await tx.network.update({ where: { id: network.id }, data: { revision: { increment: 1 } } });
+        told(await bumpForReload(tx, network.id, network.revision, "switch"));
         await recordAudit(tx, audit, {
           action: "switch.update",
           targetType: "switch",
@@ -207,13 +224,13 @@ export function switchService(prisma: PrismaClient, authority: CertificateAuthor
     },
 
     async remove(id: string, audit: AuditContext): Promise<void> {
-      await inTransaction(prisma, async (tx) => {
+      await committing(async (tx, told) => {
         const row = await tx.switch.findUnique({ where: { id }, select: { networkId: true, name: true } });
         if (!row) throw notFound("switch", id);
-        await lockNetwork(tx, row.networkId);
+        const network = await lockNetwork(tx, row.networkId);
         await authority.revokeAllOf(tx, { networkId: row.networkId, switchId: id });
         await tx.switch.delete({ where: { id } });
-        await tx.network.update({ where: { id: row.networkId }, data: { revision: { increment: 1 } } });
+        told(await bumpForReload(tx, row.networkId, network.revision, "switch"));
         await recordAudit(tx, audit, {
           action: "switch.delete",
           targetType: "switch",

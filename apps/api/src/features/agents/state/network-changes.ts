@@ -1,3 +1,4 @@
+import type { Tx } from "../../../db/transactions.ts";
 import type { Host as HostRow } from "../../../generated/prisma/client.ts";
 
 /**
@@ -45,3 +46,18 @@ export class ChangeFeed implements ChangeSink {
 
 /** For services used without a dispatcher (tests, scripts): changes go nowhere, the revision poll still works. */
 export const NO_CHANGES: ChangeSink = { emit() {} };
+
+/** Bumps the network's revision inside `tx`; returns the reload change to emit once `tx` commits. */
+export async function bumpForReload(
+  tx: Tx,
+  networkId: string,
+  baseRevision: number,
+  reason: "switch" | "network" | "pki",
+): Promise<NetworkChange> {
+  const { revision } = await tx.network.update({
+    where: { id: networkId },
+    data: { revision: { increment: 1 } },
+    select: { revision: true },
+  });
+  return { kind: "reload", reason, networkId, baseRevision, revision };
+}
