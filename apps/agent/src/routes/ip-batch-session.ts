@@ -57,6 +57,11 @@ export class IpBatchSession {
     });
   }
 
+  /** Starts ip ahead of the first batch (the programmer does while it reads the table). */
+  prepare(): void {
+    this.child ??= this.start();
+  }
+
   /** Ends the ip process (it also ends by itself when this process exits: its stdin closes). */
   stop(): void {
     const child = this.child;

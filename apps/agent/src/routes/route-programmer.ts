@@ -160,6 +160,8 @@ export class RouteProgrammer {
     let reads = 0;
     let memory = this.memory;
     if (memory === undefined || options.readKernel === true) {
+      // Starting ip for the batch overlaps the read instead of following it.
+      this.session?.prepare();
       memory = await this.readIntoMemory();
       reads += 1;
     }
