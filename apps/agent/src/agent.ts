@@ -82,6 +82,8 @@ export interface AgentOptions {
    * external (default): something else (systemd) runs OpenVPN; the agent writes files and signals.
    */
   readonly openvpn?: { readonly mode: "managed"; readonly binary?: string; readonly spawn?: Spawner };
+  /** Batches to one long-running `ip -batch` (RouteProgrammer); default: on unless `runner` is given. */
+  readonly keepIpRunning?: boolean;
   /** How long the cache save after a delta waits for more deltas (files/state-cache.ts); default 1 s. */
   readonly cacheSaveDelayMs?: number;
 }
@@ -128,6 +130,9 @@ export class Agent {
     this.routes = new RouteProgrammer({
       runner: this.runner,
       netns: options.netns,
+      // One long-running ip for the batches (a start of ip costs more than a one-route batch);
+      // not with a runner passed in (tests, benches with a fake kernel), which must see every command.
+      keepIpRunning: options.keepIpRunning ?? options.runner === undefined,
       ...(options.maxWithdrawShare === undefined ? {} : { maxWithdrawShare: options.maxWithdrawShare }),
     });
     this.routeGuard = new RouteGuard({
@@ -219,6 +224,7 @@ export class Agent {
     this.management.close();
     this.linkMonitor.close();
     this.hook.close();
+    this.routes.close();
     await this.processes?.stop();
     // The last deltas' state, not left to the debounce timer.
     await this.cache.flush();

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { constants, type Dirent } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, unlink } from "node:fs/promises";
@@ -114,6 +115,61 @@ export class FileWriter {
     await syncDirectory(dir);
   }
 
+  /**
+   * Many writes with the same guarantee as `write` (old file or new, never half), for a full
+   * install: the temp files are written a few at a time without a flush each, the filesystem is
+   * flushed once (`sync -f`, syncfs; an fsync per file if that cannot run), then every temp is
+   * renamed and each directory flushed once. One `write` costs two fsyncs (several ms on a
+   * disk); 50,000 ccd files one by one took minutes. Returns the paths that failed, with why.
+   */
+  async writeMany(
+    entries: readonly { readonly path: string; readonly content: string; readonly mode: FileMode }[],
+  ): Promise<Map<string, unknown>> {
+    const failed = new Map<string, unknown>();
+    const written: { temp: string; target: string; path: string }[] = [];
+    // Directories first, one by one: parallel walks would race to create the same one.
+    for (const dir of new Set(entries.map((entry) => dirname(entry.path)))) {
+      if (dir !== ".") await this.ensureDir(dir).catch(() => undefined);
+    }
+    await inParallel(entries, async (entry) => {
+      try {
+        const target = await this.locate(entry.path, true);
+        if (target === undefined) throw new PathError(`${entry.path}: cannot create its directory`);
+        const dir = dirname(target);
+        const temp = join(dir, `.${target.slice(dir.length + 1)}.${randomBytes(6).toString("hex")}.tmp`);
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+        const handle = await open(temp, flags, MODE_BITS[entry.mode]);
+        try {
+          await handle.chmod(MODE_BITS[entry.mode]);
+          await handle.writeFile(entry.content);
+        } catch (error) {
+          await handle.close();
+          await unlink(temp).catch(() => undefined);
+          throw error;
+        }
+        await handle.close();
+        written.push({ temp, target, path: entry.path });
+      } catch (error) {
+        failed.set(entry.path, error);
+      }
+    });
+    if (written.length === 0) return failed;
+    const flushed = await syncFilesystem(dirname(written[0]?.target as string));
+    const dirs = new Set<string>();
+    await inParallel(written, async (file) => {
+      try {
+        if (!flushed) await syncFile(file.temp);
+        await rename(file.temp, file.target);
+        dirs.add(dirname(file.target));
+      } catch (error) {
+        await unlink(file.temp).catch(() => undefined);
+        failed.set(file.path, error);
+      }
+    });
+    for (const dir of dirs) await syncDirectory(dir);
+    return failed;
+  }
+
   /** Removes a managed regular file; false when there was none. Refuses directories. */
   async remove(relativePath: string): Promise<boolean> {
     const target = await this.locate(relativePath, false);
@@ -166,6 +222,32 @@ export class FileWriter {
     }
     if (removed.length > 0) await syncDirectory(dir);
     return removed.sort();
+  }
+}
+
+const PARALLEL = 32;
+
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+}
+
+/** syncfs(2) through coreutils' `sync -f`: false when it could not run (then each file is flushed). */
+function syncFilesystem(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile("sync", ["-f", path], { timeout: 60_000 }, (error) => resolve(error === null));
+  });
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

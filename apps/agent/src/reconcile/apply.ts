@@ -9,6 +9,10 @@ export interface ApplyDeps {
   readonly files: {
     write(path: string, content: string, mode: FileMode): Promise<void>;
     remove(path: string): Promise<boolean>;
+    /** Many writes at once (FileWriter.writeMany): the paths that failed. Used for runs of writes. */
+    writeMany?(
+      entries: readonly { readonly path: string; readonly content: string; readonly mode: FileMode }[],
+    ): Promise<Map<string, unknown>>;
   };
   readonly routes: { apply(routes: readonly Route[], options?: RouteApplyOptions): Promise<RouteApplyResult> };
   /**
@@ -27,6 +31,21 @@ export interface ApplyOutcome {
   readonly routes: RouteApplyResult | undefined;
   /** Actions carried out, in order. */
   readonly done: readonly Action[];
+}
+
+/** From this many consecutive writes on (a full install), they go through writeMany: one flush for all. */
+const BULK_WRITES = 16;
+
+type WriteAction = Extract<Action, { kind: "write-file" }>;
+
+function writeRun(actions: readonly Action[], from: number): WriteAction[] {
+  const run: WriteAction[] = [];
+  for (let i = from; i < actions.length; i++) {
+    const action = actions[i] as Action;
+    if (action.kind !== "write-file") break;
+    run.push(action);
+  }
+  return run;
 }
 
 function failure(action: Action, error: unknown): AgentError {
@@ -64,7 +83,22 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps):
   const failedPaths = new Set<string>();
   let routes: RouteApplyResult | undefined;
 
-  for (const action of actions) {
+  for (let index = 0; index < actions.length; index++) {
+    const action = actions[index] as Action;
+    const run = writeRun(actions, index);
+    if (run.length >= BULK_WRITES && deps.files.writeMany !== undefined) {
+      const failed = await deps.files.writeMany(run);
+      for (const write of run) {
+        const error = failed.get(write.path);
+        if (error === undefined) done.push(write);
+        else {
+          failedPaths.add(write.path);
+          errors.push(failure(write, error));
+        }
+      }
+      index += run.length - 1;
+      continue;
+    }
     try {
       switch (action.kind) {
         case "apply-routes": {
