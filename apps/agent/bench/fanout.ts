@@ -78,6 +78,9 @@ async function startFleet(bench: BenchApi, watch: RouteWatch, agentsDir: string)
           20,
         );
         times.push((agent.snapshotAckedAt as number) - started);
+        log(
+          `  ${sw.name}: first snapshot acked after ${(((agent.snapshotAckedAt as number) - started) / 1000).toFixed(1)} s`,
+        );
       }
     }),
   );
@@ -196,7 +199,9 @@ async function main(): Promise<void> {
       config.deadlineMs,
       20,
     ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message} (${watch.openOf(false).length} still open)`);
+      throw new Error(
+        `${(error as Error).message} (${watch.openOf(false).length} still open; BENCH_CONNECTED=0 skips the warm-up, so the storm starts from no sessions)`,
+      );
     });
     log(
       `warm-up: ${warm.sent} hosts connected in ${warm.seconds.toFixed(1)} s, at every peer ${((performance.now() - settled) / 1000).toFixed(1)} s later`,
