@@ -190,3 +190,29 @@ describe("FileWriter.observe, remove and syncDir", () => {
     await expect(writer.remove("../outside")).rejects.toBeInstanceOf(PathError);
   });
 });
+
+describe("FileWriter.writeMany", () => {
+  it("writes every file with its mode, replaces old ones, leaves no temp file, and reports the ones it could not write", async () => {
+    const writer = new FileWriter(base);
+    await writer.write("ccd/h-0", "old", "public");
+    symlinkSync(outside, join(base, "linked"));
+    const entries = [
+      ...Array.from({ length: 100 }, (_, i) => ({
+        path: `ccd/h-${i}`,
+        content: `host ${i}\n`,
+        mode: "public" as const,
+      })),
+      { path: "server.key", content: "KEY", mode: "secret" as const },
+      { path: "linked/evil", content: "x", mode: "public" as const },
+    ];
+    const failed = await writer.writeMany(entries);
+
+    expect([...failed.keys()]).toEqual(["linked/evil"]);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(readFileSync(join(base, "ccd/h-0"), "utf8")).toBe("host 0\n");
+    expect(readFileSync(join(base, "ccd/h-99"), "utf8")).toBe("host 99\n");
+    expect(readdirSync(join(base, "ccd"))).toHaveLength(100);
+    expect(mode(join(base, "ccd/h-5"))).toBe(0o644);
+    expect(mode(join(base, "server.key"))).toBe(0o600);
+  });
+});
