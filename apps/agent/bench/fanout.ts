@@ -42,7 +42,9 @@ const fleet: FleetAgent[] = [];
 
 async function cleanup(): Promise<void> {
   writer?.kill();
-  await Promise.all(fleet.map((a) => stopFleetAgent(a).catch(() => undefined)));
+  // An agent far behind finishes every queued frame before its channel closes: bounded, the
+  // process exit ends the rest (its files go with the temp dir).
+  await Promise.race([Promise.all(fleet.map((a) => stopFleetAgent(a).catch(() => undefined))), sleep(5000)]);
   await api?.server.stop();
   if (root) await rm(root, { recursive: true, force: true });
 }
