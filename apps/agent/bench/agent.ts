@@ -227,7 +227,10 @@ async function measure(count: number): Promise<SizeResult> {
     if (onDisk !== lastHost.clientConfig) throw new Error(`ccd/${lastHost.commonName} is not the last delta's`);
   }
   if (root) {
-    const table = spawnSync("ip", ["-n", ns, "-4", "route", "show", "table", "main"], { encoding: "utf8" }).stdout;
+    const table = spawnSync("ip", ["-n", ns, "-4", "route", "show", "table", "main"], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    }).stdout;
     const lines = table.split("\n");
     const repointed = [...via].filter(([i, gateway]) =>
       lines.some((line) => line.startsWith(`${formatIpv4(FIRST_HOST + i)} via ${gateway} `)),

@@ -6,7 +6,6 @@ import {
   type AgentCommand,
   type AgentError,
   type AgentToApiMessage,
-  applyDelta,
   type CommandResult,
   type DesiredHost,
   type DesiredState,
@@ -31,6 +30,7 @@ import { applyActions } from "./reconcile/apply.ts";
 import { checkStateConfigs } from "./reconcile/config-guard.ts";
 import { deltaTouchesRoutes, planDelta } from "./reconcile/delta-plan.ts";
 import { isVerifiedSnapshot } from "./reconcile/desired-state.ts";
+import { IndexedApply } from "./reconcile/indexed-apply.ts";
 import { CCD_DIR, HOOK_FIFO, SERVER_FILES } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";
@@ -96,6 +96,7 @@ interface DeltaBatch {
 
 const CACHE = "state/desired.json";
 const ROUTE_RETRY_MS = 500;
+const REPORT_INTERVAL_MS = 1000;
 const checkCached = TypeCompiler.Compile(DesiredStateSchema);
 
 export class Agent {
@@ -110,6 +111,10 @@ export class Agent {
   private state: DesiredState | undefined;
   /** `state.hosts` by common name, patched with each delta (the local rule and the delta plan look hosts up). */
   private hostsByName = new Map<string, DesiredHost>();
+  /** Positions of hosts and routes in `state`'s arrays: a delta patches them in place of a rebuild. */
+  private readonly indexed = new IndexedApply();
+  private reportTimer: NodeJS.Timeout | undefined;
+  private lastReportSentAt = Number.NEGATIVE_INFINITY;
   private readonly cache: StateCache;
   private openBatch: DeltaBatch | undefined;
   private verified = false;
@@ -221,6 +226,7 @@ export class Agent {
     this.timers = [];
     this.stopped = true;
     clearTimeout(this.routeRetry);
+    clearTimeout(this.reportTimer);
     this.management.close();
     this.linkMonitor.close();
     this.hook.close();
@@ -280,6 +286,7 @@ export class Agent {
   private hold(state: DesiredState): void {
     this.state = state;
     this.hostsByName = new Map(state.hosts.map((host) => [host.commonName, host]));
+    this.indexed.reset(state);
   }
 
   /**
@@ -326,7 +333,7 @@ export class Agent {
   /** The same checks as a snapshot's (the route guard only over what the delta brings), then the delta plan. */
   private async applyOneDelta(delta: DesiredStateDelta): Promise<void> {
     const before = this.state;
-    const result = applyDelta(before, delta);
+    const { result, commit } = this.indexed.apply(before, delta);
     if (!result.ok || before === undefined) {
       const ok = !result.ok && result.reason === "stale";
       const reason = result.ok ? "no-base" : result.reason;
@@ -344,6 +351,7 @@ export class Agent {
     const named = [...(delta.hosts?.upsert.map((host) => host.commonName) ?? []), ...(delta.hosts?.remove ?? [])];
     const hostBefore = new Map(named.map((name) => [name, this.hostsByName.get(name)]));
     this.state = after;
+    commit();
     for (const name of delta.hosts?.remove ?? []) this.hostsByName.delete(name);
     for (const host of delta.hosts?.upsert ?? []) this.hostsByName.set(host.commonName, host);
     this.verified = false;
@@ -366,9 +374,9 @@ export class Agent {
       serverInstalled,
     });
     const outcome = await applyActions(actions, this.deps());
-    if (outcome.routes !== undefined && routes !== undefined) this.reportRoutes(after, outcome.routes, routes);
     if (delta.links !== undefined || delta.server !== undefined) await this.syncProcesses(after);
     this.options.send(this.ack(...withErrors([...outcome.errors])));
+    if (outcome.routes !== undefined && routes !== undefined) this.reportRoutes(after, outcome.routes, routes);
   }
 
   /**
@@ -525,7 +533,24 @@ export class Agent {
       applied: [...result.applied],
       failed: [...result.failed],
     };
-    this.options.send(this.lastReport);
+    this.sendReport();
+  }
+
+  /**
+   * At most one route report a second: it carries every desired and applied route (at 50,000
+   * hosts several MB of JSON, ~40 ms to serialise), and the API keeps only the last one. The
+   * first goes at once; those within the second after it become one, sent when it ends.
+   */
+  private sendReport(): void {
+    if (this.reportTimer !== undefined) return;
+    const wait = this.lastReportSentAt + REPORT_INTERVAL_MS - performance.now();
+    const send = () => {
+      this.reportTimer = undefined;
+      this.lastReportSentAt = performance.now();
+      if (this.lastReport !== undefined && !this.stopped) this.options.send(this.lastReport);
+    };
+    if (wait <= 0) send();
+    else this.reportTimer = setTimeout(send, wait);
   }
 
   private sessionEvents(events: SessionEvent[]): void {
