@@ -46,7 +46,11 @@ async function cleanup(): Promise<void> {
   // process exit ends the rest (its files go with the temp dir).
   await Promise.race([Promise.all(fleet.map((a) => stopFleetAgent(a).catch(() => undefined))), sleep(5000)]);
   await api?.server.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  // A stopped agent's last write may still land: retry, and never let cleanup hide the figures.
+  if (root)
+    await rm(root, { recursive: true, force: true, maxRetries: 5 }).catch((error: unknown) =>
+      log(`could not remove ${root}: ${String(error)}`),
+    );
 }
 
 /** Starts and enrolls every agent, `concurrency` at a time, and waits for each first snapshot. */
