@@ -73,8 +73,12 @@ interface NetworkSync {
   readonly streams: Map<string, Stream>;
   /** Committed changes not yet patched in, in any order. */
   pending: NetworkChange[];
-  /** The view was found behind and one more tick was granted for the changes to arrive. */
-  graceUsed: boolean;
+  /**
+   * The view revision at which it was last found behind and given one more tick for the changes
+   * to arrive. Under steady writes the view is often behind by a change still on its way, yet
+   * moving: each revision it reaches gets its own grace, and only a view stuck behind reloads.
+   */
+  graceAt: number | undefined;
 }
 
 /** Host files and route changes collected from the changes patched in one tick. */
@@ -163,7 +167,7 @@ export class StateDispatcher {
         moved: new Set(),
         streams: new Map(),
         pending: [],
-        graceUsed: false,
+        graceAt: undefined,
       };
       this.networks.set(networkId, sync);
     }
@@ -348,11 +352,11 @@ export class StateDispatcher {
     if (next?.kind === "reload" && next.baseRevision <= view.revision) return true;
     const behind = revision > view.revision || next !== undefined;
     if (!behind && revision === view.revision) {
-      sync.graceUsed = false;
+      sync.graceAt = undefined;
       return false;
     }
-    if (behind && !sync.graceUsed) {
-      sync.graceUsed = true;
+    if (behind && sync.graceAt !== view.revision) {
+      sync.graceAt = view.revision;
       this.checkRevisions = true;
       this.schedule();
       return false;
@@ -416,7 +420,7 @@ export class StateDispatcher {
       stream.hostsBehind = false;
     }
     sync.view = view;
-    sync.graceUsed = false;
+    sync.graceAt = undefined;
     sync.pending = sync.pending.filter((change) => change.revision > view.revision);
     for (const sw of view.switches) {
       const was = before?.switches.find((old) => old.id === sw.id)?.enabled;
