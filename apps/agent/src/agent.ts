@@ -6,10 +6,12 @@ import {
   type AgentCommand,
   type AgentError,
   type AgentToApiMessage,
+  applyDelta,
   type CommandResult,
   type DesiredHost,
   type DesiredState,
   type DesiredStateDelta,
+  DesiredStateDeltaSchema,
   DesiredStateSchema,
   type Hello,
   mergeDeltas,
@@ -20,7 +22,7 @@ import {
   switchPaths,
 } from "@switchboard/shared";
 import { FileWriter } from "./files/file-writer.ts";
-import { StateCache } from "./files/state-cache.ts";
+import { journalPathOf, parseJournal, StateCache } from "./files/state-cache.ts";
 import { HookListener } from "./hook/hook-listener.ts";
 import { renderHookScript } from "./hook/hook-script.ts";
 import { LinkMonitor } from "./openvpn/link-monitor.ts";
@@ -98,6 +100,7 @@ const CACHE = "state/desired.json";
 const ROUTE_RETRY_MS = 500;
 const REPORT_INTERVAL_MS = 1000;
 const checkCached = TypeCompiler.Compile(DesiredStateSchema);
+const checkJournalDelta = TypeCompiler.Compile(DesiredStateDeltaSchema);
 
 export class Agent {
   private readonly files: FileWriter;
@@ -233,7 +236,7 @@ export class Agent {
     this.routes.close();
     await this.processes?.stop();
     // The last deltas' state, not left to the debounce timer.
-    await this.cache.flush();
+    await this.cache.flush(() => this.state);
   }
 
   /** One frame from the API. Never throws: a malformed message is logged and refused. */
@@ -355,7 +358,7 @@ export class Agent {
     for (const name of delta.hosts?.remove ?? []) this.hostsByName.delete(name);
     for (const host of delta.hosts?.upsert ?? []) this.hostsByName.set(host.commonName, host);
     this.verified = false;
-    this.cache.schedule(() => this.state);
+    this.cache.record(delta, () => this.state);
 
     const sessions = new Map(this.tracker.observed().map((session) => [session.commonName, session]));
     const routes = deltaTouchesRoutes(delta, sessions)
@@ -618,7 +621,9 @@ export class Agent {
 
   private async readCache(): Promise<DesiredState | undefined> {
     try {
-      const data: unknown = JSON.parse(await readFile(join(this.options.baseDir, CACHE), "utf8"));
+      const snapshot: unknown = JSON.parse(await readFile(join(this.options.baseDir, CACHE), "utf8"));
+      const journal = await readFile(join(this.options.baseDir, journalPathOf(CACHE)), "utf8").catch(() => "");
+      const data = checkCached.Check(snapshot) ? withJournal(snapshot, parseJournal(journal)) : snapshot;
       if (checkCached.Check(data) && data.switchId === this.options.switchId) {
         // Only checked states are cached; one that fails now was cached by an older agent.
         const errors = checkStateConfigs(data, this.options.baseDir);
@@ -634,6 +639,26 @@ export class Agent {
     }
     return undefined;
   }
+}
+
+/**
+ * The snapshot with the journal's deltas that chain from it: merged first (each is small), then
+ * applied once, since applyDelta costs the whole state. Deltas the snapshot already holds (a
+ * crash between a snapshot and the journal's removal) are skipped; the first that is malformed
+ * or leaves a gap ends the replay.
+ */
+function withJournal(snapshot: DesiredState, entries: readonly unknown[]): DesiredState {
+  let merged: DesiredStateDelta | undefined;
+  for (const entry of entries) {
+    if (!checkJournalDelta.Check(entry)) break;
+    if (merged === undefined && entry.revision <= snapshot.revision) continue;
+    const next: DesiredStateDelta | undefined = merged === undefined ? entry : mergeDeltas(merged, entry);
+    if (next === undefined) break;
+    merged = next;
+  }
+  if (merged === undefined) return snapshot;
+  const result = applyDelta(snapshot, merged);
+  return result.ok ? result.state : snapshot;
 }
 
 function withErrors(errors: AgentError[]): [boolean, AgentError[], boolean] {

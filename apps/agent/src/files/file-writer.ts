@@ -170,6 +170,23 @@ export class FileWriter {
     return failed;
   }
 
+  /**
+   * Appends to a file (created with `mode` when missing; a symlink is refused). Not atomic and
+   * not flushed: for a journal whose reader stops at the first line it cannot parse.
+   */
+  async append(relativePath: string, content: string, mode: FileMode): Promise<void> {
+    const target = await this.locate(relativePath, true);
+    if (target === undefined) throw new PathError(`${relativePath}: cannot create its directory`);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+    const handle = await open(target, flags, MODE_BITS[mode]);
+    try {
+      await handle.chmod(MODE_BITS[mode]);
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Removes a managed regular file; false when there was none. Refuses directories. */
   async remove(relativePath: string): Promise<boolean> {
     const target = await this.locate(relativePath, false);

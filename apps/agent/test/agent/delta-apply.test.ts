@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentToApiMessage, DesiredStateDelta } from "@switchboard/shared";
@@ -17,6 +17,7 @@ import { desiredState } from "../support/desired.ts";
  */
 
 const CACHE = "state/desired.json";
+const JOURNAL = "state/desired.journal";
 const dirs: string[] = [];
 const agents: Agent[] = [];
 const sims: SwitchSim[] = [];
@@ -180,10 +181,61 @@ describe("a delta applied as a delta", () => {
       await agent.handleMessage(JSON.stringify(repoint(base, "10.100.100.2/32", `10.200.200.${base - 4}`)));
     }
     expect(cacheWrites()).toBe(1);
+    // Each delta is one line of the journal, not a JSON of the whole state.
+    const journal = () => readFileSync(join(baseDir, JOURNAL), "utf8").trim().split("\n");
+    await vi.waitFor(() =>
+      expect(journal().map((line) => (JSON.parse(line) as DesiredStateDelta).revision)).toEqual([8, 9, 10]),
+    );
+    expect(statSync(join(baseDir, JOURNAL)).mode & 0o777).toBe(0o600); // it holds keys when a delta does
     await agent.stop();
     expect(cacheWrites()).toBe(2);
     expect(JSON.parse(readFileSync(join(baseDir, CACHE), "utf8"))).toMatchObject({ revision: 10 });
     expect(readdirSync(join(baseDir, "state"))).toEqual(["desired.json"]); // no temp file left
+  });
+
+  it("after a crash (no stop) restores the snapshot plus its journal, up to a torn last line", async () => {
+    const sent: AgentToApiMessage[] = [];
+    const { agent, baseDir } = makeAgent({ ip: new FakeIp(new Set(["sbb-aaaaa-2"])), sent });
+    await agent.start();
+    await agent.handleMessage(JSON.stringify(desiredState()));
+    await agent.handleMessage(JSON.stringify(repoint(7, "10.100.100.2/32", "10.200.200.3")));
+    await agent.handleMessage(JSON.stringify(repoint(8, "10.100.100.2/32", "10.200.200.4")));
+    await vi.waitFor(() => expect(readFileSync(join(baseDir, JOURNAL), "utf8").trim().split("\n")).toHaveLength(2));
+    // The crash: the process is gone mid-append, nothing folded.
+    const crashed = `${readFileSync(join(baseDir, JOURNAL), "utf8")}{"type":"desired-state-delta","switchId":"sw-a","baseRev`;
+    rmSync(join(baseDir, JOURNAL));
+    await import("node:fs/promises").then((fs) => fs.writeFile(join(baseDir, JOURNAL), crashed, { mode: 0o600 }));
+    agents.splice(agents.indexOf(agent), 1);
+
+    const rebooted = new FakeIp(new Set(["sbb-aaaaa-2"]));
+    const { agent: second } = makeAgent({ ip: rebooted, sent: [], baseDir });
+    await second.start();
+    expect(second.revision).toBe(9);
+    expect(rebooted.table.find((r) => r.dst === "10.100.100.2/32")?.gateway).toBe("10.200.200.4");
+  });
+
+  it("skips journal lines the snapshot already holds, and stops at a gap", async () => {
+    const sent: AgentToApiMessage[] = [];
+    const { agent, baseDir } = makeAgent({ ip: new FakeIp(new Set(["sbb-aaaaa-2"])), sent });
+    await agent.start();
+    await agent.handleMessage(JSON.stringify(desiredState()));
+    await agent.stop();
+    agents.splice(agents.indexOf(agent), 1);
+    // A crash between a snapshot (revision 7) and the old journal's removal, then a gap (10 -> 11 missing 9 -> 10).
+    const lines = [
+      repoint(6, "10.100.100.2/32", "10.200.200.9"),
+      repoint(7, "10.100.100.2/32", "10.200.200.3"),
+      repoint(8, "10.100.100.2/32", "10.200.200.4"),
+      repoint(10, "10.100.100.2/32", "10.200.200.5"),
+    ];
+    await import("node:fs/promises").then((fs) =>
+      fs.writeFile(join(baseDir, JOURNAL), lines.map((line) => `${JSON.stringify(line)}\n`).join(""), { mode: 0o600 }),
+    );
+    const rebooted = new FakeIp(new Set(["sbb-aaaaa-2"]));
+    const { agent: second } = makeAgent({ ip: rebooted, sent: [], baseDir });
+    await second.start();
+    expect(second.revision).toBe(9);
+    expect(rebooted.table.find((r) => r.dst === "10.100.100.2/32")?.gateway).toBe("10.200.200.4");
   });
 
   it("a reader of the cache never sees half a file while saves follow one another", async () => {

@@ -126,6 +126,23 @@ describe("FileWriter.write", () => {
     expect(lstatSync(join(base, "server.conf")).isSymbolicLink()).toBe(false);
   });
 
+  it("appends to a journal 0600 whatever the umask, and never through a symlink planted at it", async () => {
+    const writer = new FileWriter(base);
+    const old = process.umask(0o000);
+    try {
+      await writer.append("state/desired.journal", "one\n", "secret");
+      await writer.append("state/desired.journal", "two\n", "secret");
+    } finally {
+      process.umask(old);
+    }
+    expect(readFileSync(join(base, "state/desired.journal"), "utf8")).toBe("one\ntwo\n");
+    expect(mode(join(base, "state/desired.journal"))).toBe(0o600);
+    writeFileSync(join(outside, "victim"), "untouched");
+    symlinkSync(join(outside, "victim"), join(base, "state/other.journal"));
+    await expect(writer.append("state/other.journal", "x", "secret")).rejects.toThrow(/ELOOP|symbolic/);
+    expect(readFileSync(join(outside, "victim"), "utf8")).toBe("untouched");
+  });
+
   it("accepts a base directory that is itself a symlink", async () => {
     const link = join(root, "link");
     symlinkSync(base, link);
