@@ -13,15 +13,14 @@
 // keeps its name), BENCH_ONLY=postgres (skips PGlite).
 // BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) names a server where
 // the bench may create and drop a scratch database.
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
 import { ms, percentile, timed } from "@switchboard/testkit/stats";
 import { sleep } from "@switchboard/testkit/wait";
-import pg from "pg";
 import { closeAgents, connectAckingAgents, tally } from "./acking-agents.ts";
+import { withScratchDatabase } from "./scratch-database.ts";
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -36,7 +35,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 /** Deadlines that only catch a hang: a busy machine is slow, not stuck. */
 const SNAPSHOT_DEADLINE_MS = 120_000;
 const REQUEST_DEADLINE_MS = 120_000;
-const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** Every request authenticates like automation does: with an API token in the Authorization header. */
 const auth: Record<string, string> = {};
@@ -203,21 +201,6 @@ async function run(label: string, env: Record<string, string>) {
   }
 }
 
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `sb_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 console.log(
   `seeding ${HOSTS} hosts per database; ${CONCURRENCY} concurrent clients over HTTP on loopback; agents: ${AGENTS} simulated, acking`,
 );
@@ -230,4 +213,4 @@ if (process.env.BENCH_ONLY !== "postgres") {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
-console.log(await withScratchDatabase((url) => run("api", { DATABASE_URL: url })));
+console.log(await withScratchDatabase("sb_bench", (url) => run("api", { DATABASE_URL: url })));

@@ -30,9 +30,9 @@ import { join } from "node:path";
 import { restCaller } from "@switchboard/testkit/rest";
 import { adminTokenHeaders, startServer } from "@switchboard/testkit/server-process";
 import { ms, percentile, timed } from "@switchboard/testkit/stats";
-import pg from "pg";
 import { createCa, createCsr, issueCertificate, seal, signCsr } from "../src/pki/index.ts";
 import { generateKey } from "../src/pki/keys.ts";
+import { withScratchDatabase } from "./scratch-database.ts";
 
 const EASYRSA = "/usr/share/easy-rsa/easyrsa";
 const ROUNDS = 4;
@@ -45,7 +45,6 @@ const API_CERTS = Number(process.env.BENCH_API_CERTS ?? 160);
 const API_CLIENTS = Number(process.env.BENCH_API_CLIENTS ?? 4);
 /** Deadline for one API request or one openssl run: catches a hang, not a slow machine. */
 const DEADLINE_MS = 120_000;
-const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const VALIDITY_DAYS = 825; // easy-rsa's default for issued certificates
 
 const root = mkdtempSync(join(tmpdir(), "bench-pki-"));
@@ -149,21 +148,6 @@ async function apiIssue(label: string, env: Record<string, string>): Promise<str
     );
   } finally {
     await server.stop();
-  }
-}
-
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `sb_bench_pki_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
   }
 }
 
@@ -279,7 +263,7 @@ async function main(): Promise<void> {
   const dataDir = join(root, "api-data");
   mkdirSync(dataDir);
   console.log(await apiIssue("pki-api[pglite]", { DATA_DIR: dataDir }));
-  console.log(await withScratchDatabase((url) => apiIssue("pki-api", { DATABASE_URL: url })));
+  console.log(await withScratchDatabase("sb_bench_pki", (url) => apiIssue("pki-api", { DATABASE_URL: url })));
 
   const rates = (totals: typeof keygen, samples: typeof KEYGEN) => ({
     sb: rate(samples.switchboard, totals.sb),
