@@ -344,7 +344,10 @@ export class Agent {
       return;
     }
     const after = result.state;
-    if (this.refuse(after)) return;
+    // The allow-list reads only the server device, server files and link configs: the held state
+    // passed it, so a delta that brings none of them needs no new check (bench:fanout at 500
+    // events/s: ~40 ms of every second per agent went to re-checking ten unchanged configs).
+    if (changesConfigs(delta) && this.refuse(after)) return;
     const unsafe = await this.routeGuard.checkChange(after, {
       routes: delta.routes?.upsert ?? [],
       hosts: delta.hosts?.upsert ?? [],
@@ -659,6 +662,11 @@ function withJournal(snapshot: DesiredState, entries: readonly unknown[]): Desir
   if (merged === undefined) return snapshot;
   const result = applyDelta(snapshot, merged);
   return result.ok ? result.state : snapshot;
+}
+
+/** Whether the delta brings anything checkStateConfigs reads. */
+function changesConfigs(delta: DesiredStateDelta): boolean {
+  return delta.serverDevice !== undefined || delta.server !== undefined || delta.links !== undefined;
 }
 
 function withErrors(errors: AgentError[]): [boolean, AgentError[], boolean] {
