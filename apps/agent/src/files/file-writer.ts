@@ -37,10 +37,35 @@ const TEMP = /^\.[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\.[0-9a-f]{12}\.tmp$/;
  * (resolved once). The directory is root's; racing renames by another root process are out of
  * scope.
  */
+/**
+ * A file whose status changed less than this before it was read is not remembered: file times
+ * are coarse (a clock tick of several ms), so a same-size edit within the tick of the read
+ * would keep every time it had and look unchanged (git's "racy" files).
+ */
+const SETTLED_MS = 2000;
+
+export interface FileWriterOptions {
+  /** The clock compared with files' change times (tests). */
+  readonly now?: () => number;
+}
+
 export class FileWriter {
   private base: string | undefined;
+  /**
+   * What observe() last hashed, by absolute path, with the identity and times it had then. The
+   * slow reconcile observes every ccd file each 30 s: at 10,000 hosts re-reading them all was
+   * most of its cost (and it holds the agent's queue, so deltas waited behind it). A write
+   * (rename: a new inode), chmod or edit changes the change time, which user space cannot set.
+   */
+  private readonly hashes = new Map<string, { readonly key: string; readonly sha256: string }>();
+  private readonly now: () => number;
 
-  constructor(private readonly baseDir: string) {}
+  constructor(
+    private readonly baseDir: string,
+    options: FileWriterOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   private async root(): Promise<string> {
     if (this.base === undefined) {
@@ -203,10 +228,20 @@ export class FileWriter {
   async observe(relativePath: string): Promise<ObservedFile | undefined> {
     const target = await this.locate(relativePath, false);
     if (target === undefined) return undefined;
-    const stat = await lstat(target).catch(() => undefined);
-    if (stat === undefined || !stat.isFile()) return undefined;
-    const content = await readFile(target);
-    return { sha256: sha256(content), mode: stat.mode & 0o777 };
+    const stat = await lstat(target, { bigint: true }).catch(() => undefined);
+    if (stat === undefined || !stat.isFile()) {
+      this.hashes.delete(target);
+      return undefined;
+    }
+    const mode = Number(stat.mode & 0o777n);
+    const key = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    const known = this.hashes.get(target);
+    if (known?.key === key) return { sha256: known.sha256, mode };
+    // Read after the lstat: a change in between gives a newer change time, so the next observe reads again.
+    const hash = sha256(await readFile(target));
+    if (this.now() - Number(stat.ctimeNs / 1_000_000n) > SETTLED_MS) this.hashes.set(target, { key, sha256: hash });
+    else this.hashes.delete(target);
+    return { sha256: hash, mode };
   }
 
   /** Regular files with managed names in a directory (symlinks, hidden and odd names left out). */
