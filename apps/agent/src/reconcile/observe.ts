@@ -1,5 +1,5 @@
 import type { DesiredState } from "@switchboard/shared";
-import type { FileWriter, ObservedFile } from "../files/file-writer.ts";
+import type { FileWriter } from "../files/file-writer.ts";
 import { CCD_DIR, ccdPath, HOOK_PROGRAM, linkConfigPath, linkOffsetOf, SERVER_FILES } from "./layout.ts";
 import type { ObservedSession, PlanObserved } from "./plan.ts";
 
@@ -10,7 +10,7 @@ const READ_PARALLEL = 16;
  * and at the top of the base directory. Read-only; the sessions come from the session tracker.
  */
 export async function observe(
-  files: Pick<FileWriter, "observe" | "list">,
+  files: Pick<FileWriter, "observeMany" | "list">,
   state: DesiredState,
   sessions: readonly ObservedSession[],
 ): Promise<PlanObserved> {
@@ -24,17 +24,7 @@ export async function observe(
     ...state.links.map((link) => linkConfigPath(link.peerOffset)),
     ...topFiles.filter((name) => linkOffsetOf(name) !== undefined),
   ]);
-  const observed = new Map<string, ObservedFile>();
   // A few reads at once: one after another, 50,000 ccd files took seconds of waiting on the disk.
-  const queue = [...paths];
-  let next = 0;
-  const worker = async () => {
-    while (next < queue.length) {
-      const path = queue[next++] as string;
-      const file = await files.observe(path);
-      if (file !== undefined) observed.set(path, file);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_PARALLEL, queue.length) }, worker));
+  const observed = await files.observeMany([...paths], READ_PARALLEL);
   return { files: observed, ccdFiles, topFiles, sessions };
 }

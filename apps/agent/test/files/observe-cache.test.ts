@@ -13,13 +13,15 @@ import { FileWriter, sha256 } from "../../src/files/file-writer.ts";
 
 vi.mock("node:fs/promises", async (importOriginal) => {
   const original = await importOriginal<typeof import("node:fs/promises")>();
-  return { ...original, readFile: vi.fn(original.readFile) };
+  return { ...original, readFile: vi.fn(original.readFile), lstat: vi.fn(original.lstat) };
 });
 const reads = vi.mocked(fsPromises.readFile);
+const lstats = vi.mocked(fsPromises.lstat);
 
 let base = "";
 beforeEach(() => {
   reads.mockClear();
+  lstats.mockClear();
   base = mkdtempSync(join(tmpdir(), "sb-observe-"));
   mkdirSync(join(base, "ccd"));
 });
@@ -73,5 +75,34 @@ describe("FileWriter.observe's memory of hashes", () => {
     await files.observe("ccd/web-1");
     await files.observe("ccd/web-1");
     expect(readsOf("web-1")).toBe(2);
+  });
+});
+
+describe("FileWriter.observeMany", () => {
+  it("observes like observe() one by one, checking each directory once for all its files", async () => {
+    for (let i = 0; i < 20; i++) writeFileSync(join(base, `ccd/h-${i}`), `ifconfig-push 10.0.0.${i}\n`);
+    writeFileSync(join(base, "server.conf"), "mode server\n");
+    const paths = ["server.conf", "ccd/missing", ...Array.from({ length: 20 }, (_, i) => `ccd/h-${i}`)];
+    const files = new FileWriter(base);
+    const one = new Map();
+    for (const path of paths) {
+      const file = await files.observe(path);
+      if (file) one.set(path, file);
+    }
+    lstats.mockClear();
+    const many = await files.observeMany(paths, 4);
+    expect(many).toEqual(one);
+    expect(lstats.mock.calls.filter(([path]) => String(path) === join(base, "ccd"))).toHaveLength(1);
+  });
+
+  it("refuses a symlinked directory as observe() does", async () => {
+    rmSync(join(base, "ccd"), { recursive: true });
+    const elsewhere = mkdtempSync(join(tmpdir(), "sb-observe-elsewhere-"));
+    writeFileSync(join(elsewhere, "h-1"), "x\n");
+    symlinkSync(elsewhere, join(base, "ccd"));
+    const files = new FileWriter(base);
+    await expect(files.observeMany(["ccd/h-1"])).rejects.toThrow(/symlink/);
+    await expect(files.observe("ccd/h-1")).rejects.toThrow(/symlink/);
+    rmSync(elsewhere, { recursive: true, force: true });
   });
 });
