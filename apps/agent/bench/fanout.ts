@@ -248,6 +248,11 @@ async function main(): Promise<void> {
     `lost ${lost}: ${open.length} not at every peer ${config.deadlineMs / 1000} s after the storm, ${watch.superseded} overtaken by the host's next event, ${watch.droppedAtHook} refused by a full hook FIFO`,
   );
   if (open.length > 0) {
+    // Which peers they miss: one switch missing nearly all says that agent stalled, a spread says load.
+    const missing = new Map<number, number>();
+    for (const entry of open) for (const peer of entry.remaining) missing.set(peer, (missing.get(peer) ?? 0) + 1);
+    const bySwitch = [...missing].sort((a, b) => b[1] - a[1]).map(([peer, count]) => `sw-${peer} ${count}`);
+    log(`  missing at: ${bySwitch.join(", ")}`);
     const sample = open[0];
     log(
       `  e.g. ${sample?.kind} of ${sample?.destination} at switch ${sample?.switchIndex}: ${sample?.remaining.size} peers missing`,
