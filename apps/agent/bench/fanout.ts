@@ -253,6 +253,9 @@ async function main(): Promise<void> {
     for (const entry of open) for (const peer of entry.remaining) missing.set(peer, (missing.get(peer) ?? 0) + 1);
     const bySwitch = [...missing].sort((a, b) => b[1] - a[1]).map(([peer, count]) => `sw-${peer} ${count}`);
     log(`  missing at: ${bySwitch.join(", ")}`);
+    // A refused update (route guard, blast radius) asks for a resync: a full snapshot, seconds at 10,000 hosts.
+    const refused = fleet.filter((agent) => agent.failedAcks > 0);
+    for (const agent of refused) log(`  sw-${agent.index}: ${agent.failedAcks} failed acks, first ${agent.firstError}`);
     const sample = open[0];
     log(
       `  e.g. ${sample?.kind} of ${sample?.destination} at switch ${sample?.switchIndex}: ${sample?.remaining.size} peers missing`,
