@@ -1,4 +1,5 @@
 import { type FakeManagement, startFakeManagement } from "@switchboard/testkit/agent/fake-management";
+import { status3 } from "@switchboard/testkit/agent/switch-sim";
 
 /**
  * What OpenVPN's management interface says on one switch of the storm, without OpenVPN: status 3
@@ -14,38 +15,12 @@ export class FakeOpenVpn {
 
   async start(socketPath: string): Promise<void> {
     this.management = await startFakeManagement(
-      (command) => (command === "status 3" ? this.status3() : "SUCCESS: done\r\n"),
+      (command) => (command === "status 3" ? status3(this.clients) : "SUCCESS: done\r\n"),
       { path: socketPath },
     );
   }
 
   async close(): Promise<void> {
     await this.management?.close();
-  }
-
-  /** OpenVPN 2.6's layout without HEADER rows (the parser then assumes 2.6's column order). */
-  private status3(): string {
-    const now = Math.floor(Date.now() / 1000);
-    const rows: string[] = [];
-    for (const [commonName, { clientId, connectedAt }] of this.clients) {
-      rows.push(
-        [
-          "CLIENT_LIST",
-          commonName,
-          `198.51.100.7:${40_000 + (clientId % 20_000)}`,
-          "",
-          "",
-          "1000",
-          "2000",
-          new Date(connectedAt * 1000).toISOString(),
-          String(connectedAt),
-          "UNDEF",
-          String(clientId),
-          String(clientId),
-          "AES-256-GCM",
-        ].join("\t"),
-      );
-    }
-    return ["TITLE\tfake", `TIME\t${new Date(now * 1000).toISOString()}\t${now}`, ...rows, "END", ""].join("\r\n");
   }
 }

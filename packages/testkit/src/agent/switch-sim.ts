@@ -18,14 +18,17 @@ export interface SwitchSim {
   close(): Promise<void>;
 }
 
-/** `status 3` as OpenVPN 2.6 prints it (no HEADER rows: the parser then assumes 2.6's column order). */
-function status3(clients: ReadonlyMap<string, { clientId: number; connectedAt: number }>): string {
+/**
+ * `status 3` as OpenVPN 2.6 prints it (no HEADER rows: the parser then assumes 2.6's column order).
+ * The port is derived from the client id, kept within the port range for benches with many clients.
+ */
+export function status3(clients: ReadonlyMap<string, { clientId: number; connectedAt: number }>): string {
   const now = Math.floor(Date.now() / 1000);
   const rows = [...clients].map(([commonName, { clientId, connectedAt }]) =>
     [
       "CLIENT_LIST",
       commonName,
-      `198.51.100.7:${40_000 + clientId}`,
+      `198.51.100.7:${40_000 + (clientId % 20_000)}`,
       "",
       "",
       "1000",
