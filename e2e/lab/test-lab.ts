@@ -221,7 +221,7 @@ async function main(): Promise<{ code: number; summary: string }> {
   say(
     [
       "targets:",
-      `convergence p99 < 1000 ms ${verdict(p99 === undefined ? undefined : p99 < 1000)},`,
+      `convergence p99 < 100 ms ${verdict(p99 === undefined ? undefined : p99 < 100)},`,
       `failover <= ${figures.failoverTargetS ?? "-"} s ${verdict(figures.failoverTargetS === undefined ? undefined : failoverMax <= figures.failoverTargetS)},`,
       `clean stop < 3 s ${verdict(figures.failoverTargetS === undefined ? undefined : cleanMax < 3)}`,
     ].join(" "),
