@@ -1,12 +1,21 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 /**
  * What a test may need from the machine, probed once per process, in one place, so every suite
  * that skips says why in the same words and CI (REQUIRE_ALL=1) can refuse to pass without them.
  */
-export type Need = "root" | "openvpn" | "openssl" | "easy-rsa" | "chromium" | "postgresql" | "netns" | "userns";
+export type Need =
+  | "root"
+  | "openvpn"
+  | "openssl"
+  | "easy-rsa"
+  | "chromium"
+  | "postgresql"
+  | "postgresql-server"
+  | "netns"
+  | "userns";
 
 /** Set by `.ci/run`: a test skipped for a missing environment fails the run instead. */
 export const requireAll = process.env.REQUIRE_ALL === "1";
@@ -39,6 +48,20 @@ export function chromiumPath(): string | undefined {
   return onPath("chromium") ?? onPath("chromium-browser");
 }
 
+/** The newest /usr/lib/postgresql/<version>/bin holding initdb and pg_ctl, like Debian installs them. */
+export function postgresBinDir(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
+  for (const version of versions) {
+    const bin = join(root, version, "bin");
+    if (existsSync(join(bin, "initdb")) && existsSync(join(bin, "pg_ctl"))) return bin;
+  }
+  return undefined;
+}
+
 const probes: Record<Need, () => string | undefined> = {
   root: () => (process.getuid?.() === 0 ? undefined : "needs root"),
   openvpn: () => {
@@ -53,6 +76,9 @@ const probes: Record<Need, () => string | undefined> = {
   chromium: () =>
     chromiumPath() ? undefined : "Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)",
   postgresql: () => (process.env.TEST_DATABASE_URL ? undefined : "TEST_DATABASE_URL is not set (a PostgreSQL server)"),
+  // Tests that stop and start a server of their own (fault tests) need its programs, not just a URL.
+  "postgresql-server": () =>
+    postgresBinDir() ? undefined : "PostgreSQL server programs are missing (apt-get install postgresql)",
   netns: () => (output("ip", ["netns", "list"]) === undefined ? "ip netns is unavailable (iproute2)" : undefined),
   userns: () =>
     output("unshare", ["-rn", "--pid", "--fork", "true"]) === undefined

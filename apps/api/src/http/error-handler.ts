@@ -67,6 +67,11 @@ export function registerErrorHandling(app: FastifyInstance) {
       reply.header("retry-after", "1");
       return sendError(reply, request, 503, "the database is busy right now; nothing was changed, retry shortly");
     }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, "database unavailable");
+      reply.header("retry-after", "2");
+      return sendError(reply, request, 503, "the database is unavailable right now; retry shortly");
+    }
     request.log.error({ err: error }, "request failed");
     return sendError(reply, request, 500, "internal error; the server log has details under this request id");
   });
@@ -134,3 +139,25 @@ function isDatabaseBusy(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The database cannot be reached or dropped the connection (server down, restarting, backend
+ * terminated): whatever the request did was not committed, and the pool reconnects by itself, so
+ * the answer is a 503 with Retry-After, never a 500. Codes: Node's socket errors, PostgreSQL's
+ * class 08 (connection exception) and 57P0x (admin shutdown, crash, cannot connect now), Prisma's
+ * P1001/P1017 (cannot reach / closed the connection).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let cause: unknown = error, depth = 0; cause && depth < 6; depth++) {
+    const { message, code } = cause as { message?: unknown; code?: unknown };
+    if (typeof code === "string" && DATABASE_DOWN_CODES.test(code)) return true;
+    if (typeof message === "string" && DATABASE_DOWN_MESSAGES.test(message)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+const DATABASE_DOWN_CODES =
+  /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|08\d{3}|08P01|57P0[1-3]|P1001|P1017)$/;
+const DATABASE_DOWN_MESSAGES =
+  /Connection terminated|terminating connection due to administrator command|the database system is (starting up|shutting down)|Client has encountered a connection error|connect ECONNREFUSED/;

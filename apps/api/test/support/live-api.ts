@@ -25,7 +25,15 @@ export async function startLiveApi(
   agents: AgentsOptions = {},
   live: Partial<LiveSettings> = {},
 ): Promise<LiveApi> {
-  const db = await openTestDatabase(kind);
+  return startLiveApiOn(await openTestDatabase(kind), agents, live);
+}
+
+/** The same on a database the test opened itself (a server of its own it will stop and start). */
+export async function startLiveApiOn(
+  db: Awaited<ReturnType<typeof openTestDatabase>>,
+  agents: AgentsOptions = {},
+  live: Partial<LiveSettings> = {},
+): Promise<LiveApi> {
   const pki = testPki();
   const app = await buildApp({
     db,

@@ -38,6 +38,8 @@ export interface ChannelEvents {
 
 const CLOSE_PROTOCOL = 4400;
 const CLOSE_VERSION = 4426;
+/** WebSocket's "try again later": the API could not serve the agent now (its database failed). */
+export const CLOSE_TRY_AGAIN = 1013;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -212,7 +214,14 @@ export function agentChannelRoute(
       hub.attach(link);
       send({ type: "welcome", protocolVersion: PROTOCOL_VERSION, switchId: identity.switchId });
       log.info({ agentVersion: message.agentVersion, revision: message.revision }, "agent connected");
-      await events.connected(link, message);
+      try {
+        await events.connected(link, message);
+      } catch (error) {
+        // An open socket that is never served would look online and stay deaf: close it, and the
+        // agent's reconnect tries the whole hello again.
+        log.error({ err: error }, "agent channel: could not serve the agent's hello; closing so it reconnects");
+        close(CLOSE_TRY_AGAIN, "the API could not serve this agent now; reconnect");
+      }
     }
   }
 }

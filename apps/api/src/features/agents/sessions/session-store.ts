@@ -60,6 +60,9 @@ export class SessionStore {
   private ends = new Map<string, { session: LiveSession; at: number; reason: string }>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Failed writes in a row: the next retry waits longer (the database may be down for a while). */
+  private failedWrites = 0;
+  private closed = false;
   /** Deadlines of unconfirmed takeovers, by session id. */
   private readonly claimDeadlines = new Map<string, NodeJS.Timeout>();
   /** Switches asked for a snapshot and not done answering; those to ask again once they are. */
@@ -68,13 +71,17 @@ export class SessionStore {
 
   constructor(private readonly deps: SessionStoreDeps) {}
 
-  /** Loads a network's live sessions from the table once; later calls are free. */
+  /**
+   * Loads a network's live sessions from the table once; later calls are free. A failed read is
+   * forgotten, so the next caller tries again (a cached failure would leave the network's agents
+   * without config or routes until a restart).
+   */
   prepare(networkId: string): Promise<LiveSessions> {
     const known = this.networks.get(networkId);
     if (known) return Promise.resolve(known);
     let loading = this.loading.get(networkId);
     if (!loading) {
-      loading = this.load(networkId);
+      loading = this.load(networkId).finally(() => this.loading.delete(networkId));
       this.loading.set(networkId, loading);
     }
     return loading;
@@ -200,27 +207,70 @@ export class SessionStore {
       });
   }
 
-  /** Writes what is pending now; resolves when it is in the table. */
+  /** Writes what is pending now; resolves when it is in the table (or put back for a retry). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.writing = this.writing.then(() => this.writePending());
+    return this.writing;
+  }
+
+  /**
+   * Takes what is pending when its turn comes, not when it was asked for: a batch that failed is
+   * back in the queue before the next one is taken, so a session's end is never written ahead
+   * of its start.
+   */
+  private async writePending(): Promise<void> {
     const inserts = [...this.inserts.values()];
     const updates = [...this.updates.values()].filter((s) => !this.inserts.has(s.id));
     const ends = [...this.ends.values()];
     this.inserts = new Map();
     this.updates = new Map();
     this.ends = new Map();
-    if (inserts.length + updates.length + ends.length === 0) return this.writing;
-    this.writing = this.writing
-      .then(() => this.write(inserts, updates, ends))
-      .catch((error) => this.deps.log.error({ err: error }, "writing sessions failed"));
-    return this.writing;
+    if (inserts.length + updates.length + ends.length === 0) return;
+    try {
+      await this.write(inserts, updates, ends);
+      this.wrote();
+    } catch (error) {
+      this.writeFailed(error, inserts, updates, ends);
+    }
   }
 
   close(): Promise<void> {
+    this.closed = true;
     for (const deadline of this.claimDeadlines.values()) clearTimeout(deadline);
     this.claimDeadlines.clear();
     return this.flush();
+  }
+
+  private wrote(): void {
+    if (this.failedWrites > 0) this.deps.log.info({ after: this.failedWrites }, "writing sessions works again");
+    this.failedWrites = 0;
+  }
+
+  /**
+   * The batch goes back in the queue (behind anything newer for the same session) and is tried
+   * again with a growing pause: every statement is idempotent, so a batch that half-failed is
+   * safe to write again. Until then the table lags; the live table in memory, and routes, do not.
+   */
+  private writeFailed(
+    error: unknown,
+    inserts: LiveSession[],
+    updates: LiveSession[],
+    ends: { session: LiveSession; at: number; reason: string }[],
+  ): void {
+    this.failedWrites += 1;
+    const retryMs = Math.min(this.deps.flushMs * 2 ** this.failedWrites, MAX_RETRY_MS);
+    this.deps.log.error(
+      { err: error, attempt: this.failedWrites, retryMs, rows: inserts.length + updates.length + ends.length },
+      "writing sessions failed; will retry",
+    );
+    for (const session of inserts) if (!this.inserts.has(session.id)) this.inserts.set(session.id, session);
+    for (const session of updates) if (!this.updates.has(session.id)) this.updates.set(session.id, session);
+    for (const end of ends) if (!this.ends.has(end.session.id)) this.ends.set(end.session.id, end);
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), retryMs);
   }
 
   private dropDeadline(sessionId: string): void {
@@ -335,10 +385,12 @@ export class SessionStore {
       })),
     );
     this.networks.set(networkId, sessions);
-    this.loading.delete(networkId);
     return sessions;
   }
 }
+
+/** The longest pause between retries of a failed session write. */
+const MAX_RETRY_MS = 5_000;
 
 /** Batches of at most 500 rows (8 parameters each stays far below Postgres's 65,535). */
 function chunks<T>(items: T[], size = 500): T[][] {
