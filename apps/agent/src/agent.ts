@@ -33,10 +33,10 @@ import { checkStateConfigs } from "./reconcile/config-guard.ts";
 import { deltaTouchesRoutes, planDelta } from "./reconcile/delta-plan.ts";
 import { isVerifiedSnapshot } from "./reconcile/desired-state.ts";
 import { IndexedApply } from "./reconcile/indexed-apply.ts";
-import { CCD_DIR, HOOK_FIFO, SERVER_FILES } from "./reconcile/layout.ts";
+import { CCD_DIR, ccdPath, HOOK_FIFO, SERVER_FILES } from "./reconcile/layout.ts";
 import { withLocalSessions } from "./reconcile/local-routes.ts";
 import { observe } from "./reconcile/observe.ts";
-import { plan } from "./reconcile/plan.ts";
+import { type PlanObserved, plan } from "./reconcile/plan.ts";
 import { RouteGuard } from "./reconcile/route-guard.ts";
 import type { RouteApplyResult } from "./routes/route-programmer.ts";
 import { RouteProgrammer } from "./routes/route-programmer.ts";
@@ -129,6 +129,13 @@ export class Agent {
   private routeRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly linkMonitor: LinkMonitor;
+  /** The periodic reconcile in flight (one at a time). */
+  private reconciling: Promise<AgentError[]> | undefined;
+  /**
+   * While the periodic reconcile observes outside the queue: the paths changes wrote or removed
+   * meanwhile (read again before its plan), or "all" after a snapshot or a server/link change.
+   */
+  private touchedWhileObserving: Set<string> | "all" | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.files = new FileWriter(options.baseDir);
@@ -287,6 +294,7 @@ export class Agent {
   }
 
   private hold(state: DesiredState): void {
+    this.touched("all");
     this.state = state;
     this.hostsByName = new Map(state.hosts.map((host) => [host.commonName, host]));
     this.indexed.reset(state);
@@ -356,6 +364,7 @@ export class Agent {
 
     const named = [...(delta.hosts?.upsert.map((host) => host.commonName) ?? []), ...(delta.hosts?.remove ?? [])];
     const hostBefore = new Map(named.map((name) => [name, this.hostsByName.get(name)]));
+    this.touched(changesConfigs(delta) ? "all" : named.map(ccdPath));
     this.state = after;
     commit();
     for (const name of delta.hosts?.remove ?? []) this.hostsByName.delete(name);
@@ -428,14 +437,72 @@ export class Agent {
 
   /**
    * Plan and apply everything (observe reads and hashes every managed file; the route programmer
-   * reads the kernel): after a snapshot, a restore and on the slow timer. Serialised with every
-   * other change so two never interleave their actions.
+   * reads the kernel): after a restore and on the slow timer. The observe (seconds at 50,000
+   * hosts) runs beside the queue so deltas and session events are not stuck behind it; the plan
+   * and its actions run in the queue, after the files changed meanwhile are read again.
    */
   reconcile(): Promise<AgentError[]> {
+    if (this.reconciling === undefined) {
+      this.reconciling = this.reconcileBesideQueue()
+        .catch((error: unknown): AgentError[] => [{ scope: "protocol", message: String(error) }])
+        .finally(() => {
+          this.reconciling = undefined;
+        });
+    }
+    return this.reconciling;
+  }
+
+  private async reconcileBesideQueue(): Promise<AgentError[]> {
+    const state = this.state;
+    if (state === undefined) return [];
+    const touched = new Set<string>();
+    this.touchedWhileObserving = touched;
+    let observed: PlanObserved;
+    try {
+      observed = await observe(this.files, state, []);
+    } catch (error) {
+      this.touchedWhileObserving = undefined;
+      throw error;
+    }
     return this.serialize(
-      () => this.fullReconcile(),
+      async () => {
+        const changed = this.touchedWhileObserving;
+        this.touchedWhileObserving = undefined;
+        const current = this.state;
+        if (current === undefined) return [];
+        let fresh = observed;
+        if (changed === "all") fresh = await observe(this.files, current, []);
+        else if (current !== state) fresh = await this.observeAgain(observed, [...touched]);
+        return this.applyReconcile(current, { ...fresh, sessions: this.tracker.observed() });
+      },
       (error) => [{ scope: "protocol", message: String(error) }],
     );
+  }
+
+  /** Notes paths a change writes or removes while the periodic reconcile observes. */
+  private touched(paths: readonly string[] | "all"): void {
+    const set = this.touchedWhileObserving;
+    if (set === undefined || set === "all") return;
+    if (paths === "all") this.touchedWhileObserving = "all";
+    else for (const path of paths) set.add(path);
+  }
+
+  /** `observed` with `paths` read again (ccd files a delta wrote or removed after the observe). */
+  private async observeAgain(observed: PlanObserved, paths: readonly string[]): Promise<PlanObserved> {
+    if (paths.length === 0) return observed;
+    const again = await this.files.observeMany(paths);
+    const files = new Map(observed.files);
+    const ccdFiles = new Set(observed.ccdFiles);
+    for (const path of paths) {
+      const file = again.get(path);
+      if (file === undefined) files.delete(path);
+      else files.set(path, file);
+      if (!path.startsWith(`${CCD_DIR}/`)) continue;
+      const name = path.slice(CCD_DIR.length + 1);
+      if (file === undefined) ccdFiles.delete(name);
+      else ccdFiles.add(name);
+    }
+    return { ...observed, files, ccdFiles: [...ccdFiles] };
   }
 
   /** Runs `job` after everything queued before it; a failure is turned into `onError`'s value. */
@@ -445,10 +512,14 @@ export class Agent {
     return next.catch(onError);
   }
 
+  /** In the queue: observe and apply at once (after a snapshot, which must ack what it applied). */
   private async fullReconcile(): Promise<AgentError[]> {
     const state = this.state;
     if (state === undefined) return [];
-    const observed = await observe(this.files, state, this.tracker.observed());
+    return this.applyReconcile(state, await observe(this.files, state, this.tracker.observed()));
+  }
+
+  private async applyReconcile(state: DesiredState, observed: PlanObserved): Promise<AgentError[]> {
     const hookScript = renderHookScript(join(this.options.baseDir, HOOK_FIFO));
     const actions = plan(
       { state, verifiedFullSnapshot: this.verified, hookScript, hostsByName: this.hostsByName },
