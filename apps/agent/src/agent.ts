@@ -136,6 +136,8 @@ export class Agent {
    * meanwhile (read again before its plan), or "all" after a snapshot or a server/link change.
    */
   private touchedWhileObserving: Set<string> | "all" | undefined;
+  /** A routes-only reconcile waits in the queue: later session events join it instead of queueing another. */
+  private routesQueued = false;
 
   constructor(private readonly options: AgentOptions) {
     this.files = new FileWriter(options.baseDir);
@@ -554,9 +556,16 @@ export class Agent {
     }, ROUTE_RETRY_MS);
   }
 
-  /** The local rule at once: only routes, no file reads, when a session starts or ends here. */
+  /**
+   * The local rule at once: only routes, no file reads, when a session starts or ends here. One
+   * waits in the queue at most: it reads the sessions when its turn comes, so a burst of events
+   * costs one route diff, not one each (each is a diff of the whole route set).
+   */
   private reconcileRoutes(): void {
+    if (this.routesQueued) return;
+    this.routesQueued = true;
     const run = async () => {
+      this.routesQueued = false;
       const state = this.state;
       if (state === undefined) return;
       const connected = this.tracker.observed().map((s) => s.commonName);
