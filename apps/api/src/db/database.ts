@@ -10,6 +10,7 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 import { errorCode, StartupError } from "../startup-error.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { type MigrationResult, migrate, readMigrations } from "./migrator.ts";
+import { type Listen, pgliteListen, postgresListen } from "./notifications.ts";
 import { pgliteAdapter } from "./pglite-bytes-fix.ts";
 import { type SqlReader, type Statement, statementName } from "./sql-reader.ts";
 import type { SqlSession } from "./sql-session.ts";
@@ -28,6 +29,8 @@ export interface Database {
   /** Plain SQL reads on the same connections as `prisma`. */
   sql: SqlReader;
   migrations: MigrationResult;
+  /** LISTEN on a channel of its own connection, reopened when dropped (db/notifications.ts). */
+  listen: Listen;
   /** Round trip to the database; rejects when it does not answer within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
@@ -70,7 +73,7 @@ async function openPostgres(url: string, migrations: Awaited<ReturnType<typeof r
       return (await pool.query({ ...(name ? { name } : {}), text, values: params })).rows as Row[];
     },
   };
-  return wrap("postgres", prisma, sql, result, () => pool.end());
+  return wrap("postgres", prisma, sql, postgresListen(url), result, () => pool.end());
 }
 
 /** Extensions the migrations create (schema.prisma lists them); a server has them built in, PGlite loads them. */
@@ -115,7 +118,7 @@ async function openPglite(
       return (await pglite.query<Row>(text, params)).rows;
     },
   };
-  return wrap("pglite", prisma, sql, result, async () => {
+  return wrap("pglite", prisma, sql, pgliteListen(pglite), result, async () => {
     await pglite.close();
     release();
   });
@@ -141,6 +144,7 @@ function wrap(
   kind: Database["kind"],
   prisma: PrismaClient,
   sql: SqlReader,
+  listen: Listen,
   migrations: MigrationResult,
   closeEngine: () => Promise<void>,
 ): Database {
@@ -149,6 +153,7 @@ function wrap(
     kind,
     prisma,
     sql,
+    listen,
     migrations,
     async ping(timeoutMs = 2000) {
       const started = performance.now();
