@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -8,6 +9,7 @@ import { ErrorResponseSchema } from "@switchboard/shared";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import { registerAuth } from "./auth/auth-plugin.ts";
 import { type SessionSettings, TokenCache } from "./auth/identity.ts";
+import { EventLog } from "./cluster/event-log.ts";
 import type { Database } from "./db/database.ts";
 import { accountsRoutes } from "./features/accounts/accounts-routes.ts";
 import { accountsService } from "./features/accounts/accounts-service.ts";
@@ -64,6 +66,8 @@ export interface AppOptions {
   http?: Partial<HttpLimits>;
   /** TLS, proxy and public address; plain HTTP, no proxy trusted, when absent. */
   transport?: TransportOptions;
+  /** This instance's name among others on the same PostgreSQL (default: host name, pid and a random part). */
+  instanceName?: string;
 }
 
 export interface HttpLimits {
@@ -80,6 +84,13 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   connectionTimeoutMs: 120_000,
   maxConnections: 10_000,
 };
+
+async function startEventLog(db: Database, name: string | undefined, app: TypedApp): Promise<EventLog> {
+  const instance = name ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const log = new EventLog(db, { instance, log: app.log });
+  await log.start();
+  return log;
+}
 
 /** Builds the whole HTTP API around an open database. Listening is the caller's business. */
 export async function buildApp(options: AppOptions): Promise<TypedApp> {
@@ -161,7 +172,10 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   // committed audit rows become `changed` messages.
   const live = new LiveBus();
   // Agents (features/agents): enrollment, the websocket channel, desired state, sessions, routes.
-  const agents = await registerAgents(app, prisma, authority, live, options.agents);
+  // Several instances may share a PostgreSQL server: what one learns from its agents reaches the others.
+  const cluster =
+    options.db.kind === "postgres" ? await startEventLog(options.db, options.instanceName, app) : undefined;
+  const agents = await registerAgents(app, prisma, authority, live, options.agents, cluster);
   registerLive(app, { prisma, bus: live, sessions, ...(options.live ? { settings: options.live } : {}) });
   networkRoutes(app, networkService(prisma, authority, agents.changes));
   switchRoutes(app, switchService(prisma, authority, agents.changes));

@@ -88,22 +88,30 @@ export class EventLog {
   /** Appends a batch in one transaction and rings once; resolves when it is committed. */
   async append(events: readonly NewClusterEvent[]): Promise<void> {
     if (events.length === 0) return;
+    await this.db.prisma.$transaction((tx) => this.appendIn(tx, events));
+  }
+
+  /**
+   * Appends within the caller's transaction (its other writes and these events commit together,
+   * so a reader that sees the events also sees the rows). The doorbell rings at commit: NOTIFY
+   * is transactional.
+   */
+  async appendIn(tx: Prisma.TransactionClient, events: readonly NewClusterEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const { instance } = this.options;
     const rows = Prisma.join(
       events.map(
         (e) => Prisma.sql`(${e.networkId}::uuid, ${e.kind}, ${instance}, ${JSON.stringify(e.payload)}::jsonb)`,
       ),
     );
-    await this.db.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
-      const [last] = await tx.$queryRaw<{ seq: bigint }[]>`
-        WITH written AS (
-          INSERT INTO "ClusterEvent" ("networkId", "kind", "instance", "payload") VALUES ${rows} RETURNING "seq"
-        )
-        SELECT max("seq") AS "seq" FROM written`;
-      const doorbell = `${events[0]?.networkId ?? "-"}:${last?.seq ?? ""}`;
-      await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${doorbell})`;
-    });
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
+    const [last] = await tx.$queryRaw<{ seq: bigint }[]>`
+      WITH written AS (
+        INSERT INTO "ClusterEvent" ("networkId", "kind", "instance", "payload") VALUES ${rows} RETURNING "seq"
+      )
+      SELECT max("seq") AS "seq" FROM written`;
+    const doorbell = `${events[0]?.networkId ?? "-"}:${last?.seq ?? ""}`;
+    await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${doorbell})`;
   }
 
   /** One read at a time; a ring during a read reads again after it. */

@@ -33,8 +33,9 @@ export async function startLiveApiOn(
   db: Awaited<ReturnType<typeof openTestDatabase>>,
   agents: AgentsOptions = {},
   live: Partial<LiveSettings> = {},
+  /** Another instance of the same deployment passes the first one's (the same master key). */
+  pki: PkiSettings = testPki(),
 ): Promise<LiveApi> {
-  const pki = testPki();
   const app = await buildApp({
     db,
     pki,

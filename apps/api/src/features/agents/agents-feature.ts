@@ -1,4 +1,5 @@
 import type { Certificate, RouteReport } from "@switchboard/shared";
+import type { EventLog } from "../../cluster/event-log.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { TypedApp } from "../../http/typed-app.ts";
 import type { LiveBus } from "../live/live-bus.ts";
@@ -21,6 +22,7 @@ import { sessionClearer } from "./sessions/clear-session.ts";
 import { sessionKiller } from "./sessions/kill-session.ts";
 import { sessionRoutes } from "./sessions/session-routes.ts";
 import { type Refusals, SessionStore } from "./sessions/session-store.ts";
+import { SESSIONS_EVENT, type WireBatch } from "./sessions/session-wire.ts";
 import { ChangeFeed } from "./state/network-changes.ts";
 import { StateDispatcher } from "./state/state-dispatcher.ts";
 
@@ -51,6 +53,8 @@ export async function registerAgents(
   authority: CertificateAuthority,
   live: LiveBus,
   options: AgentsOptions = {},
+  /** Other API instances on the same PostgreSQL (absent on PGlite, which one process owns). */
+  cluster?: EventLog,
 ) {
   const settings: ChannelSettings = { ...DEFAULT_CHANNEL, ...options.channel };
   const tickMs = options.tickMs ?? 50;
@@ -121,6 +125,13 @@ export async function registerAgents(
     requestSnapshot: (switchId, timeoutMs) => hub.command(switchId, { kind: "session-snapshot" }, timeoutMs).result,
     onConflict: (networkId, conflict) => conflicts.flag(networkId, conflict),
     ...(options.claimWithinMs === undefined ? {} : { corroborateWithinMs: options.claimWithinMs }),
+    ...(cluster ? { share: cluster } : {}),
+  });
+  cluster?.subscribe((events) => {
+    for (const event of events) {
+      if (event.kind === SESSIONS_EVENT && event.networkId)
+        sessions.mirror(event.networkId, event.payload as WireBatch);
+    }
   });
   const routes = new StateDispatcher({
     prisma,
@@ -201,6 +212,7 @@ export async function registerAgents(
     routes.close();
     await routes.settled();
     await sessions.close();
+    await cluster?.stop();
     await status.settled();
     await conflicts.settled();
   });

@@ -1,4 +1,5 @@
 import type { RouteSession } from "@switchboard/shared";
+import { fromWire, type WireBatch } from "./session-wire.ts";
 
 /**
  * Which session each host of one network has now, as the agents report it: a pure state machine,
@@ -225,6 +226,47 @@ export class LiveSessions {
     }
     for (const r of reported) changes.push(...this.connect(switchId, r.hostId, r, at));
     return changes;
+  }
+
+  /**
+   * What another API instance decided and wrote (its agents' reports), applied to this copy:
+   * ends first, by session id (a withdrawn claim's end and the put-back start come in one batch),
+   * then updates, then starts, where the newest session still wins. `mirrored` are its changes
+   * (already in the table); `retired` are this copy's own sessions a newer one displaced, which
+   * nobody has ended yet (two instances decided at once): those are for this instance to write.
+   */
+  mirror(batch: WireBatch, at: number): { mirrored: SessionChange[]; retired: SessionChange[] } {
+    const mirrored: SessionChange[] = [];
+    const retired: SessionChange[] = [];
+    for (const end of batch.ended) {
+      const current = this.byHost.get(end.commonName);
+      if (current?.claim?.displaced?.id === end.id) current.claim.displaced = null;
+      if (current?.id !== end.id) continue;
+      this.byHost.delete(end.commonName);
+      mirrored.push({ kind: "ended", session: current, at: end.at, reason: end.reason });
+    }
+    for (const update of batch.updated) {
+      const current = this.byHost.get(update.commonName);
+      if (current?.id !== update.id) continue;
+      current.realAddress = update.realAddress;
+      current.clientId = update.clientId;
+      current.bytesIn = Math.max(current.bytesIn, update.bytesIn);
+      current.bytesOut = Math.max(current.bytesOut, update.bytesOut);
+      if (!update.claimed) delete current.claim;
+      mirrored.push({ kind: "updated", session: current });
+    }
+    for (const wire of batch.started) {
+      const current = this.byHost.get(wire.commonName);
+      if (current?.id === wire.id || (current && !newer(wire, current))) continue;
+      if (current) {
+        const reason = current.switchId === wire.switchId ? "disconnect" : "roamed";
+        retired.push({ kind: "ended", session: current, at, reason });
+      }
+      const session = fromWire(wire);
+      this.byHost.set(session.commonName, session);
+      mirrored.push({ kind: "started", session });
+    }
+    return { mirrored, retired };
   }
 
   /** A claim whose switch did not answer for it in time is withdrawn, like one its snapshot denies. */

@@ -1,16 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { RouteSession, Session, SessionEvents, SessionSnapshot } from "@switchboard/shared";
 import type { FastifyBaseLogger } from "fastify";
+import type { EventLog, NewClusterEvent } from "../../../cluster/event-log.ts";
 import { Prisma, type PrismaClient } from "../../../generated/prisma/client.ts";
 import type { AgentIdentity } from "../agent-credentials.ts";
 import { claimProblem } from "./claim-rules.ts";
 import {
   type ClaimConflict,
+  type EndReason,
   type LiveSession,
   LiveSessions,
   type Reported,
   type SessionChange,
 } from "./live-sessions.ts";
+import { SESSIONS_EVENT, type WireBatch, wireBatch } from "./session-wire.ts";
 
 export interface SessionStoreDeps {
   prisma: PrismaClient;
@@ -31,6 +34,23 @@ export interface SessionStoreDeps {
   onConflict?(networkId: string, conflict: ClaimConflict): void;
   /** How long a takeover may wait for its switch's snapshot before it is withdrawn (default 10 s). */
   corroborateWithinMs?: number;
+  /**
+   * Other API instances on the same database (cluster/event-log.ts): each batch of session rows is
+   * written together with its changes as one event, in one transaction, for them to mirror.
+   */
+  share?: Pick<EventLog, "appendIn">;
+}
+
+interface PendingEnd {
+  networkId: string;
+  session: LiveSession;
+  at: number;
+  reason: EndReason;
+}
+
+interface Pending {
+  networkId: string;
+  session: LiveSession;
 }
 
 /** What the store refused of one message, to tell the agent (field paths like the REST errors'). */
@@ -55,9 +75,11 @@ function reported(session: Session): Reported {
 export class SessionStore {
   private readonly networks = new Map<string, LiveSessions>();
   private readonly loading = new Map<string, Promise<LiveSessions>>();
-  private inserts = new Map<string, LiveSession>();
-  private updates = new Map<string, LiveSession>();
-  private ends = new Map<string, { session: LiveSession; at: number; reason: string }>();
+  private inserts = new Map<string, Pending>();
+  private updates = new Map<string, Pending>();
+  private ends = new Map<string, PendingEnd>();
+  /** Other instances' batches for networks still loading, applied once the load is done. */
+  private readonly mirrorLater = new Map<string, WireBatch[]>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   /** Failed writes in a row: the next retry waits longer (the database may be down for a while). */
@@ -222,7 +244,7 @@ export class SessionStore {
    */
   private async writePending(): Promise<void> {
     const inserts = [...this.inserts.values()];
-    const updates = [...this.updates.values()].filter((s) => !this.inserts.has(s.id));
+    const updates = [...this.updates.values()].filter((u) => !this.inserts.has(u.session.id));
     const ends = [...this.ends.values()];
     this.inserts = new Map();
     this.updates = new Map();
@@ -253,20 +275,15 @@ export class SessionStore {
    * again with a growing pause: every statement is idempotent, so a batch that half-failed is
    * safe to write again. Until then the table lags; the live table in memory, and routes, do not.
    */
-  private writeFailed(
-    error: unknown,
-    inserts: LiveSession[],
-    updates: LiveSession[],
-    ends: { session: LiveSession; at: number; reason: string }[],
-  ): void {
+  private writeFailed(error: unknown, inserts: Pending[], updates: Pending[], ends: PendingEnd[]): void {
     this.failedWrites += 1;
     const retryMs = Math.min(this.deps.flushMs * 2 ** this.failedWrites, MAX_RETRY_MS);
     this.deps.log.error(
       { err: error, attempt: this.failedWrites, retryMs, rows: inserts.length + updates.length + ends.length },
       "writing sessions failed; will retry",
     );
-    for (const session of inserts) if (!this.inserts.has(session.id)) this.inserts.set(session.id, session);
-    for (const session of updates) if (!this.updates.has(session.id)) this.updates.set(session.id, session);
+    for (const insert of inserts) if (!this.inserts.has(insert.session.id)) this.inserts.set(insert.session.id, insert);
+    for (const update of updates) if (!this.updates.has(update.session.id)) this.updates.set(update.session.id, update);
     for (const end of ends) if (!this.ends.has(end.session.id)) this.ends.set(end.session.id, end);
     if (this.closed) return;
     clearTimeout(this.timer);
@@ -278,26 +295,26 @@ export class SessionStore {
     this.claimDeadlines.delete(sessionId);
   }
 
+  /** Changes this instance decided (its agents' reports, its timers, its admins): written, shared, announced. */
   private apply(networkId: string, changes: SessionChange[]): void {
     if (changes.length === 0) return;
-    const moved: string[] = [];
     for (const change of changes) {
       switch (change.kind) {
         case "started":
-          this.inserts.set(change.session.id, change.session);
-          moved.push(change.session.commonName);
+          this.inserts.set(change.session.id, { networkId, session: change.session });
           if (change.session.claim) this.awaitCorroboration(networkId, change.session, change.session.claim.since);
           break;
         case "ended":
-          this.ends.set(change.session.id, { session: change.session, at: change.at, reason: change.reason });
-          moved.push(change.session.commonName);
+          this.queueEnd(networkId, change);
           this.dropDeadline(change.session.id);
           break;
         case "updated":
-          this.updates.set(change.session.id, change.session);
+          this.updates.set(change.session.id, { networkId, session: change.session });
           break;
         case "confirmed":
           this.dropDeadline(change.session.id);
+          // Other instances learn the claim is settled from the update.
+          this.updates.set(change.session.id, { networkId, session: change.session });
           // Does the switch the host came from still list it? Then two switches claim it at once.
           if (change.displaced) this.askForSnapshot(networkId, change.displaced.switchId);
           break;
@@ -306,22 +323,42 @@ export class SessionStore {
           break;
       }
     }
+    this.announce(networkId, changes);
+    this.timer ??= setTimeout(() => void this.flush(), this.deps.flushMs);
+  }
+
+  /** Routes to place again and the live feed, for changes of this instance and mirrored ones alike. */
+  private announce(networkId: string, changes: SessionChange[]): void {
+    if (changes.length === 0) return;
+    const moved = changes.flatMap((c) => (c.kind === "started" || c.kind === "ended" ? [c.session.commonName] : []));
     if (moved.length > 0) this.deps.onRoutesChanged(networkId, moved);
     this.deps.onChanges?.(networkId, changes);
-    this.timer ??= setTimeout(() => void this.flush(), this.deps.flushMs);
   }
 
   /**
    * One statement per kind and batch, in plain SQL: Prisma's query compiler costs more per row
    * than the database does, and during a storm these batches are the API's busiest writes.
    */
-  private async write(
-    inserts: LiveSession[],
-    updates: LiveSession[],
-    ends: { session: LiveSession; at: number; reason: string }[],
+  private async write(inserts: Pending[], updates: Pending[], ends: PendingEnd[]): Promise<void> {
+    const { share } = this.deps;
+    if (!share) return this.writeRows(this.deps.prisma, inserts, updates, ends);
+    // Rows and the event that tells other instances about them commit together, or not at all.
+    await this.deps.prisma.$transaction(
+      async (tx) => {
+        await this.writeRows(tx, inserts, updates, ends);
+        await share.appendIn(tx, sharedBatches(inserts, updates, ends));
+      },
+      { timeout: 60_000, maxWait: 30_000 },
+    );
+  }
+
+  private async writeRows(
+    prisma: Prisma.TransactionClient,
+    inserts: Pending[],
+    updates: Pending[],
+    ends: PendingEnd[],
   ): Promise<void> {
-    const { prisma } = this.deps;
-    for (const chunk of chunks(inserts)) {
+    for (const chunk of chunks(inserts.map((insert) => insert.session))) {
       const values = Prisma.join(
         chunk.map(
           (s) =>
@@ -337,7 +374,7 @@ export class SessionStore {
           AND EXISTS (SELECT 1 FROM "Switch" w WHERE w.id = v.sw::uuid)
         ON CONFLICT ("id") DO NOTHING`;
     }
-    for (const chunk of chunks(updates)) {
+    for (const chunk of chunks(updates.map((update) => update.session))) {
       const values = Prisma.join(
         chunk.map(
           (s) =>
@@ -365,6 +402,29 @@ export class SessionStore {
     }
   }
 
+  /**
+   * Another instance's batch for this network. A network not loaded here is left alone: its load
+   * reads the table, which holds the batch (written in the same transaction as the event). One
+   * loading now gets it after the load (mirroring is idempotent, so a batch the load already
+   * read changes nothing).
+   */
+  mirror(networkId: string, batch: WireBatch): void {
+    const sessions = this.networks.get(networkId);
+    if (!sessions) {
+      if (this.loading.has(networkId))
+        this.mirrorLater.set(networkId, [...(this.mirrorLater.get(networkId) ?? []), batch]);
+      return;
+    }
+    const { mirrored, retired } = sessions.mirror(batch, Date.now());
+    this.announce(networkId, [...mirrored, ...retired]);
+    for (const change of retired) if (change.kind === "ended") this.queueEnd(networkId, change);
+    if (retired.length > 0) this.timer ??= setTimeout(() => void this.flush(), this.deps.flushMs);
+  }
+
+  private queueEnd(networkId: string, change: { session: LiveSession; at: number; reason: EndReason }): void {
+    this.ends.set(change.session.id, { networkId, session: change.session, at: change.at, reason: change.reason });
+  }
+
   private async load(networkId: string): Promise<LiveSessions> {
     const rows = await this.deps.prisma.session.findMany({
       where: { disconnectedAt: null, switch: { networkId } },
@@ -385,8 +445,25 @@ export class SessionStore {
       })),
     );
     this.networks.set(networkId, sessions);
+    const later = this.mirrorLater.get(networkId) ?? [];
+    this.mirrorLater.delete(networkId);
+    for (const batch of later) this.mirror(networkId, batch);
     return sessions;
   }
+}
+
+/** One event per network: what this batch wrote, for the other instances to mirror. */
+function sharedBatches(inserts: Pending[], updates: Pending[], ends: PendingEnd[]): NewClusterEvent[] {
+  const networks = new Set([...inserts, ...updates, ...ends].map((pending) => pending.networkId));
+  return [...networks].map((networkId) => {
+    const mine = <T extends { networkId: string }>(items: T[]) => items.filter((item) => item.networkId === networkId);
+    const payload = wireBatch(
+      mine(inserts).map((insert) => insert.session),
+      mine(updates).map((update) => update.session),
+      mine(ends),
+    );
+    return { networkId, kind: SESSIONS_EVENT, payload };
+  });
 }
 
 /** The longest pause between retries of a failed session write. */

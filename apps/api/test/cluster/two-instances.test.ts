@@ -1,0 +1,143 @@
+import { rmSync } from "node:fs";
+import type { FakeKernelRoute } from "@switchboard/testkit/agent/fake-ip";
+import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
+import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
+import { describeNeeding } from "@switchboard/testkit/needs";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { openDatabase } from "../../src/db/database.ts";
+import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApiOn } from "../support/live-api.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../support/test-database.ts";
+import { patiently } from "../support/waits.ts";
+
+interface Node {
+  id: string;
+  backboneAddress: string;
+  sim: SwitchSim;
+  agent: TestAgent;
+  credential: string;
+}
+
+const has = (table: FakeKernelRoute[], dst: string, gateway?: string) =>
+  table.some((r) => r.dst === dst && (gateway === undefined || r.gateway === gateway));
+
+/**
+ * Two API instances on one PostgreSQL database, each holding one switch's agent: what one
+ * instance learns from its agent must reach the switches whose agents the other holds. Before
+ * the event log, a host on switch A never got a route on switch B when B's agent was elsewhere.
+ */
+describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
+  let scratch: ScratchDatabase;
+  let one: LiveApi;
+  let two: LiveApi;
+  let a: Node;
+  let b: Node;
+  let host: { id: string; route: string };
+  const nodes: Node[] = [];
+  const now = Math.floor(Date.now() / 1000);
+
+  const instance = async (pki?: LiveApi["pki"]) =>
+    startLiveApiOn(await openDatabase({ kind: "postgres", url: scratch.url }), { pollMs: 500 }, {}, pki);
+
+  async function node(live: LiveApi, switchId: string): Promise<Node> {
+    const sw = (await live.api.get(`/api/switches/${switchId}`)).body;
+    const sim = await startSwitchSim();
+    const credential = await enrollSwitch(live, switchId);
+    const agent = await startTestAgent({ api: live.url, credential, switchId, baseDir: sim.baseDir });
+    const made = { id: switchId, backboneAddress: sw.backboneAddress, sim, agent, credential };
+    nodes.push(made);
+    await vi.waitFor(() => expect(agent.ip.table, "the first snapshot's route to the peer").toHaveLength(1), patiently);
+    await vi.waitFor(
+      () => expect(sim.management.connections, "the agent's management connection").toBeGreaterThan(0),
+      patiently,
+    );
+    return made;
+  }
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    one = await instance();
+    two = await instance(one.pki);
+    const { networkId, switches } = await networkWithSwitches(one.api, 2);
+    const created = await one.api.post("/api/hosts", { networkId, commonName: "web-1" });
+    expect(created.status, created.text).toBe(201);
+    host = { id: created.body.id, route: `${created.body.address}/32` };
+    a = await node(one, switches[0] as string);
+    b = await node(two, switches[1] as string);
+  }, 120_000);
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) {
+      await n.agent.stop();
+      await n.sim.close();
+      rmSync(n.sim.baseDir, { recursive: true, force: true });
+    }
+    await one?.close().catch(() => undefined);
+    await two?.close().catch(() => undefined);
+    await scratch?.drop();
+  });
+
+  const sessionsOn = async (live: LiveApi) =>
+    ((await live.api.get(`/api/sessions?hostId=${host.id}`)).body as { switchId: string }[]).map((s) => s.switchId);
+
+  it("a host on A (instance one) gets a route on B (instance two), moves with a roam, and goes with a disconnect", async () => {
+    a.sim.connect("web-1", 11, now);
+    await vi.waitFor(
+      () => expect(has(b.agent.ip.table, host.route, a.backboneAddress), "B's route to the host via A").toBe(true),
+      patiently,
+    );
+    // Both instances answer the same.
+    await expect.poll(() => sessionsOn(two), patiently).toEqual([a.id]);
+    await expect.poll(() => sessionsOn(one), patiently).toEqual([a.id]);
+
+    b.sim.connect("web-1", 21, now + 2);
+    await vi.waitFor(
+      () => expect(has(b.agent.ip.table, host.route), "B's own route to the host").toBe(false),
+      patiently,
+    );
+    await expect.poll(() => sessionsOn(one), patiently).toEqual([b.id]);
+    // A's late report of the old session's end does not end the new one; A then routes via B
+    // (while its OpenVPN listed the host, A's own rule kept it local).
+    a.sim.disconnect("web-1", now);
+    await vi.waitFor(
+      () => expect(has(a.agent.ip.table, host.route, b.backboneAddress), "A's route to the host via B").toBe(true),
+      patiently,
+    );
+    expect(await sessionsOn(two)).toEqual([b.id]);
+    b.sim.disconnect("web-1", now + 2);
+    await vi.waitFor(() => expect(has(a.agent.ip.table, host.route), "A's route to the host").toBe(false), patiently);
+    await expect.poll(() => sessionsOn(one), patiently).toEqual([]);
+    await expect.poll(() => sessionsOn(two), patiently).toEqual([]);
+    const open = await one.db.prisma.session.count({ where: { hostId: host.id, disconnectedAt: null } });
+    expect(open, "sessions left open in the table").toBe(0);
+  });
+
+  it("an instance started later begins from the table and follows the others from there", async () => {
+    a.sim.connect("web-1", 11, now);
+    await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);
+    const three = await instance(one.pki);
+    try {
+      await expect.poll(() => sessionsOn(three), patiently).toEqual([a.id]);
+      // B's agent moves to the new instance: its routes stay (the new instance starts from the shared state).
+      await b.agent.stop();
+      const moved = await startTestAgent({
+        api: three.url,
+        credential: b.credential,
+        switchId: b.id,
+        baseDir: b.sim.baseDir,
+      });
+      // The first agent's stop left its sim to the new one; only the new agent is stopped at the end.
+      nodes.splice(nodes.indexOf(b), 1, { ...b, agent: moved });
+      await vi.waitFor(
+        () =>
+          expect(has(moved.ip.table, host.route, a.backboneAddress), "B's route via A, from instance three").toBe(true),
+        patiently,
+      );
+      a.sim.disconnect("web-1", now);
+      await vi.waitFor(
+        () => expect(has(moved.ip.table, host.route), "B's route after the disconnect").toBe(false),
+        patiently,
+      );
+    } finally {
+      await three.close();
+    }
+  });
+});
