@@ -9,6 +9,7 @@ import {
   parseIpv4,
   type Subnet4,
 } from "@switchboard/shared";
+import { NetworkWriteQueue } from "../../db/network-write-queue.ts";
 import type { SqlReader } from "../../db/sql-reader.ts";
 import { inTransaction, lockNetwork, type Tx } from "../../db/transactions.ts";
 import type { Host as HostRow, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
@@ -171,9 +172,13 @@ export function hostService(
         select: { revision: true },
       })
     ).revision;
-  /** Runs a write and, only once it committed, tells the change it made. */
-  async function committing<T>(work: (tx: Tx) => Promise<{ result: T; change: NetworkChange }>): Promise<T> {
-    const { result, change } = await inTransaction(prisma, work);
+  const writes = new NetworkWriteQueue();
+  /** Runs a write of the network when its turn comes and, only once it committed, tells the change it made. */
+  async function committing<T>(
+    networkId: string,
+    work: (tx: Tx) => Promise<{ result: T; change: NetworkChange }>,
+  ): Promise<T> {
+    const { result, change } = await writes.run(networkId, () => inTransaction(prisma, work));
     changes.emit(change);
     return result;
   }
@@ -204,7 +209,7 @@ export function hostService(
     },
 
     async create(input: HostCreate, audit: AuditContext, caller: HostCaller): Promise<Host> {
-      return committing(async (tx) => {
+      return committing(input.networkId, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId).catch(networkOrBadRequest("body.networkId"));
         await requireUniqueName(tx, input.networkId, input.commonName);
         const address = await placeHost(context, input, (name) => `body.${name}`, { caller, limits });
@@ -230,7 +235,7 @@ export function hostService(
     async update(id: string, patch: HostUpdate, audit: AuditContext, caller: HostCaller): Promise<Host> {
       const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
       if (!existing) throw notFound("host", id);
-      return committing(async (tx) => {
+      return committing(existing.networkId, async (tx) => {
         const context = await loadNetworkContext(tx, existing.networkId);
         const current = await tx.host.findUnique({ where: { id } });
         if (!current) throw notFound("host", id);
@@ -266,7 +271,9 @@ export function hostService(
 
     /** Deleting a host frees its address and common name at once. */
     async remove(id: string, audit: AuditContext): Promise<void> {
-      await committing(async (tx) => {
+      const existing = await prisma.host.findUnique({ where: { id }, select: { networkId: true } });
+      if (!existing) throw notFound("host", id);
+      await committing(existing.networkId, async (tx) => {
         const row = await tx.host.findUnique({
           where: { id },
           select: { networkId: true, commonName: true, address: true },
@@ -294,7 +301,7 @@ export function hostService(
 
     /** All rows or none: every row is checked against the network and the rows before it. */
     async import(input: HostImport, audit: AuditContext, caller: HostCaller): Promise<Host[]> {
-      const hosts = await committing(async (tx) => {
+      const hosts = await committing(input.networkId, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
         );
