@@ -32,11 +32,13 @@ describeNeeding(["postgresql"], "concurrent host creations over three instances"
   });
 
   it("1,000 at once: every one created, no 5xx, every address distinct", async () => {
-    const { networkId } = await networkWithSwitches(instances[0]!.api, 1, { dataSubnet: "10.200.0.0/21" });
+    const [first] = instances;
+    if (!first) throw new Error("no instance started");
+    const { networkId } = await networkWithSwitches(first.api, 1, { dataSubnet: "10.200.0.0/21" });
     const started = performance.now();
     const answers = await Promise.all(
       Array.from({ length: COUNT }, (_, i) =>
-        instances[i % instances.length]!.api.post("/api/hosts", { networkId, commonName: `load-${i}` }),
+        (instances[i % instances.length] ?? first).api.post("/api/hosts", { networkId, commonName: `load-${i}` }),
       ),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -49,7 +51,7 @@ describeNeeding(["postgresql"], "concurrent host creations over three instances"
     expect(Object.fromEntries(statuses), answers.find((a) => a.status !== 201)?.text).toEqual({ 201: COUNT });
     const addresses = new Set(answers.map((a) => a.body.address));
     expect(addresses.size).toBe(COUNT);
-    const rows = await instances[0]!.db.prisma.host.count({ where: { networkId } });
+    const rows = await first.db.prisma.host.count({ where: { networkId } });
     expect(rows).toBe(COUNT);
   }, 300_000);
 });
