@@ -110,6 +110,23 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
     expect(open, "sessions left open in the table").toBe(0);
   });
 
+  it("a kill-session asked of instance two reaches A's agent on instance one, with its answer", async () => {
+    a.sim.connect("web-1", 11, now);
+    await expect.poll(() => sessionsOn(two), patiently).toEqual([a.id]);
+    const answer = await two.api.post(`/api/hosts/${host.id}/kill-session`, {});
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toMatchObject({ switchId: a.id, ok: true });
+    expect(a.sim.management.received).toContain("client-kill 11");
+    // With A's agent gone from every instance, the caller hears so at once (no silent wait).
+    await a.agent.stop();
+    await expect
+      .poll(async () => (await two.api.get(`/api/switches/${a.id}/status`)).body.online, patiently)
+      .toBe(false);
+    const refused = await two.api.post(`/api/hosts/${host.id}/kill-session`, {});
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.message).toMatch(/agent is offline/);
+  });
+
   it("an instance started later begins from the table and follows the others from there", async () => {
     a.sim.connect("web-1", 11, now);
     await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);

@@ -131,6 +131,16 @@ export function agentStatusStore(
       await Promise.allSettled([...writes]);
     },
 
+    /** Whether an instance (this one or another) holds the switch's agent now. */
+    async online(switchId: string, now = Date.now()): Promise<boolean> {
+      if (hub.get(switchId)) return true;
+      const row = await prisma.agentStatus.findUnique({
+        where: { switchId },
+        select: { online: true, lastSeenAt: true },
+      });
+      return row?.online === true && row.lastSeenAt !== null && now - row.lastSeenAt.getTime() < staleAfterMs;
+    },
+
     async get(switchId: string, now = Date.now()): Promise<AgentStatus> {
       // Read-your-writes: acks received before this request are in the row.
       await flushAcks();

@@ -15,6 +15,7 @@ import {
   DEFAULT_CHANNEL,
 } from "./channel/agent-channel.ts";
 import { AgentHub, type AgentLink, CLOSE_REVOKED } from "./channel/agent-hub.ts";
+import { CommandRouter } from "./channel/command-router.ts";
 import { linkRoutes } from "./links/link-routes.ts";
 import { LinkStates } from "./links/link-states.ts";
 import { claimConflicts } from "./sessions/claim-conflicts.ts";
@@ -59,6 +60,8 @@ export async function registerAgents(
   const settings: ChannelSettings = { ...DEFAULT_CHANNEL, ...options.channel };
   const tickMs = options.tickMs ?? 50;
   const hub = new AgentHub();
+  // Commands reach the agent on whichever instance holds it (the cluster log carries them).
+  const commands = new CommandRouter(hub, app.log, cluster);
   const credentials = agentCredentials(prisma, (switchId) => {
     const networkId = hub.get(switchId)?.identity.networkId;
     hub.disconnect(switchId, CLOSE_REVOKED, "agent credential revoked");
@@ -75,10 +78,11 @@ export async function registerAgents(
       const network =
         networkId ??
         (await prisma.switch.findUnique({ where: { id: switchId }, select: { networkId: true } }))?.networkId;
-      for (const link of network ? hub.inNetwork(network) : []) {
-        if (link.identity.switchId !== switchId)
-          void hub.command(link.identity.switchId, { kind: "session-snapshot" }).result;
-      }
+      // Every switch of the network, wherever its agent is connected (the router finds the instance).
+      const peers = network
+        ? await prisma.switch.findMany({ where: { networkId: network, NOT: { id: switchId } }, select: { id: true } })
+        : [];
+      for (const peer of peers) void commands.command(peer.id, { kind: "session-snapshot" }).result;
     } catch (error) {
       app.log.error({ err: error, switchId }, `ending the sessions of a ${reason} switch failed`);
     }
@@ -122,7 +126,8 @@ export async function registerAgents(
     flushMs: tickMs,
     // A disabled switch's reports are not believed until it is enabled again.
     acceptsClaimsFrom: (networkId, switchId) => dispatcher?.switchEnabled(networkId, switchId) !== false,
-    requestSnapshot: (switchId, timeoutMs) => hub.command(switchId, { kind: "session-snapshot" }, timeoutMs).result,
+    requestSnapshot: (switchId, timeoutMs) =>
+      commands.command(switchId, { kind: "session-snapshot" }, timeoutMs).result,
     onConflict: (networkId, conflict) => conflicts.flag(networkId, conflict),
     ...(options.claimWithinMs === undefined ? {} : { corroborateWithinMs: options.claimWithinMs }),
     ...(cluster ? { share: cluster } : {}),
@@ -144,7 +149,7 @@ export async function registerAgents(
     onSwitchEnabled(networkId, switchId, enabled) {
       if (enabled) {
         // What the switch has now is news again: ask for it rather than wait for its next change.
-        void hub.command(switchId, { kind: "session-snapshot" }).result;
+        void commands.command(switchId, { kind: "session-snapshot" }).result;
         return;
       }
       void distrust(switchId, "disabled", networkId);
@@ -155,8 +160,8 @@ export async function registerAgents(
   const changes = new ChangeFeed();
   changes.listen((change) => routes.changed(change));
   const routeReports = new Map<string, { report: RouteReport; at: Date }>();
-  const killSession = sessionKiller(prisma, hub, sessions);
-  const clearSession = sessionClearer(prisma, hub, sessions);
+  const killSession = sessionKiller(prisma, commands, sessions, (switchId) => status.online(switchId));
+  const clearSession = sessionClearer(prisma, commands, sessions, (switchId) => status.online(switchId));
   /** What the session store refused of a message goes back to the agent, like a malformed frame. */
   const refuse = (link: AgentLink, refusals: Refusals) => {
     if (refusals.length === 0) return;
@@ -212,6 +217,7 @@ export async function registerAgents(
     routes.close();
     await routes.settled();
     await sessions.close();
+    commands.close();
     await cluster?.stop();
     await status.settled();
     await conflicts.settled();

@@ -3,7 +3,7 @@ import { inTransaction } from "../../../db/transactions.ts";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
 import { notFound } from "../../../http/errors.ts";
 import { type AuditContext, recordAudit } from "../../audit/audit-log.ts";
-import type { AgentHub } from "../channel/agent-hub.ts";
+import type { CommandRouter } from "../channel/command-router.ts";
 import type { SessionStore } from "./session-store.ts";
 
 /** How long the API waits for the switch's answer to the kill before it answers the admin without one. */
@@ -15,7 +15,12 @@ const ANSWER_WITHIN_MS = 5000;
  * and asks the switch that held the live session to drop the client, as kill-session does.
  * Records left open by another API instance end too. Audited with what it ended.
  */
-export function sessionClearer(prisma: PrismaClient, hub: AgentHub, sessions: SessionStore) {
+export function sessionClearer(
+  prisma: PrismaClient,
+  commands: Pick<CommandRouter, "command">,
+  sessions: SessionStore,
+  online: (switchId: string) => Promise<boolean>,
+) {
   return async (hostId: string, audit: AuditContext): Promise<ClearSessionResult> => {
     const host = await prisma.host.findUnique({ where: { id: hostId }, select: { networkId: true, commonName: true } });
     if (!host) throw notFound("host", hostId);
@@ -58,11 +63,11 @@ export function sessionClearer(prisma: PrismaClient, hub: AgentHub, sessions: Se
       );
     });
     const holder = live[0]?.switchId;
-    return { ended, kill: holder && hub.get(holder) ? await kill(holder, host.commonName) : null };
+    return { ended, kill: holder && (await online(holder)) ? await kill(holder, host.commonName) : null };
   };
 
   async function kill(switchId: string, commonName: string): Promise<KillSessionResult> {
-    const command = hub.command(switchId, { kind: "kill-session", commonName }, ANSWER_WITHIN_MS);
+    const command = commands.command(switchId, { kind: "kill-session", commonName }, ANSWER_WITHIN_MS);
     const result = await command.result;
     return { switchId, commandId: command.id, ok: result?.ok ?? null, message: result?.message ?? null };
   }
