@@ -78,6 +78,8 @@ export interface AgentOptions {
    * it) is refused, so no update can cut the agent off from the API (reconcile/route-guard.ts).
    */
   readonly apiHost?: string;
+  /** More API hosts (other instances the channel fails over to), kept reachable the same way. */
+  readonly otherApiHosts?: readonly string[];
   readonly log?: AgentLogger;
   /**
    * managed: the agent starts and supervises the data server and the backbone links itself.
@@ -155,7 +157,7 @@ export class Agent {
     this.routeGuard = new RouteGuard({
       lookup: (address) => this.routes.lookup(address),
       defaultGateways: () => this.routes.defaultGateways(),
-      apiHost: options.apiHost,
+      apiHosts: [...(options.apiHost ? [options.apiHost] : []), ...(options.otherApiHosts ?? [])],
       warn: (message) => this.log.warn(message),
     });
     this.management = new ManagementClient({

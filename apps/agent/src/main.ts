@@ -9,9 +9,11 @@ import { ensureIpForwarding } from "./system/forwarding.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `usage:
-  switchboard-agent enroll --api URL --token TOKEN [--state-dir DIR] [--fingerprint SHA256] [--insecure]
+  switchboard-agent enroll --api URL [--api URL2 ...] --token TOKEN [--state-dir DIR] [--fingerprint SHA256] [--insecure]
   switchboard-agent run [--state-dir DIR] [--base-dir DIR] [--managed] [--openvpn PATH] [--insecure]
 
+  --api        the API's URL; several for several instances of one API (the agent moves to
+               the next when its connection drops or the instance shuts down)
   --fingerprint  the SHA-256 the API prints at start (and the console shows): pins its
                self-signed certificate; without it the first certificate seen is pinned
   --insecure   allow a plain http:// API on another machine (credential and keys unencrypted)
@@ -32,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      api: { type: "string" },
+      api: { type: "string", multiple: true },
       token: { type: "string" },
       fingerprint: { type: "string" },
       "state-dir": { type: "string" },
@@ -47,9 +49,11 @@ async function main(argv: string[]): Promise<number> {
   const log = logger();
 
   if (command === "enroll") {
-    if (!values.api || !values.token) throw new Error(`enroll needs --api and --token\n${USAGE}`);
+    const [api, ...otherApis] = values.api ?? [];
+    if (!api || !values.token) throw new Error(`enroll needs --api and --token\n${USAGE}`);
     const { path, file } = await enroll({
-      api: values.api,
+      api,
+      otherApis,
       token: values.token,
       stateDir,
       fingerprint: values.fingerprint,
@@ -62,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === "run") {
     const file = await loadCredential(stateDir);
-    assertSafeTransport(file.api, values.insecure === true, log.warn);
+    const otherApis = file.otherApis ?? [];
+    for (const api of [file.api, ...otherApis]) assertSafeTransport(api, values.insecure === true, log.warn);
     let channel: ChannelClient | undefined;
     const agent = new Agent({
       baseDir: values["base-dir"] ?? file.baseDir,
@@ -70,13 +75,21 @@ async function main(argv: string[]): Promise<number> {
       agentVersion: AGENT_VERSION,
       // No desired state may route the API's address (or the way to it) into a tunnel.
       apiHost: new URL(file.api).hostname,
+      otherApiHosts: otherApis.map((api) => new URL(api).hostname),
       send: (message) => channel?.send(message),
       log,
       ...(values.managed
         ? { openvpn: { mode: "managed" as const, ...(values.openvpn ? { binary: values.openvpn } : {}) } }
         : {}),
     });
-    channel = new ChannelClient({ api: file.api, credential: file.credential, pin: file.pin, peer: agent, log });
+    channel = new ChannelClient({
+      api: file.api,
+      otherApis,
+      credential: file.credential,
+      pin: file.pin,
+      peer: agent,
+      log,
+    });
     await ensureIpForwarding(values.managed ? "managed" : "external", log);
     // Files and routes from the cache first: the switch keeps working while the API is away.
     await agent.start();

@@ -1,4 +1,4 @@
-import type { AgentToApiMessage, Hello } from "@switchboard/shared";
+import { type AgentToApiMessage, CLOSE_GOING_ELSEWHERE, type Hello } from "@switchboard/shared";
 import WebSocket from "ws";
 import type { AgentLogger } from "../agent.ts";
 import { MAX_MESSAGE_BYTES } from "../protocol/check-message.ts";
@@ -19,6 +19,8 @@ export interface ChannelPeer {
 export interface ChannelClientOptions {
   /** The API's base URL, http(s)://host[:port]. */
   readonly api: string;
+  /** Other instances of the same API, tried in turn after `api` when a connection drops or fails. */
+  readonly otherApis?: readonly string[];
   readonly credential: string;
   readonly pin?: CertificatePin | undefined;
   readonly peer: ChannelPeer;
@@ -27,6 +29,14 @@ export interface ChannelClientOptions {
   /** No ping or frame from the API for this long: the connection is dead, drop it. Default 45 s. */
   readonly silenceMs?: number;
 }
+
+/** Within this long of a working connection, a failed reconnect waits at most RECENT_CAP_MS: the API is likely restarting. */
+const RECENT_MS = 60_000;
+const RECENT_CAP_MS = 2_000;
+/** The pause before trying the next URL of a round, or after a close that says where to go. */
+const QUICK_MS = 250;
+/** A connection that worked at least this long was a real one: its drop is news, not a loop. */
+const STEADY_MS = 5_000;
 
 export function channelUrl(api: string): string {
   const url = new URL(CHANNEL_PATH, api.endsWith("/") ? api : `${api}/`);
@@ -48,13 +58,24 @@ export class ChannelClient {
   private readonly backoff: Backoff;
   private readonly log: AgentLogger;
   private welcomed = false;
+  private readonly urls: readonly string[];
+  /** The URL the next attempt goes to, and failed attempts since the last working connection. */
+  private current = 0;
+  private failures = 0;
+  private lastWelcomedAt = Number.NEGATIVE_INFINITY;
   /** Connections opened so far, and attempts made (tests and diagnostics read them). */
   connections = 0;
   attempts = 0;
 
   constructor(private readonly options: ChannelClientOptions) {
     this.backoff = new Backoff(options.backoff ?? { baseMs: 500, capMs: 30_000 });
+    this.urls = [options.api, ...(options.otherApis ?? [])];
     this.log = options.log ?? { info: () => undefined, warn: () => undefined };
+  }
+
+  /** The API URL the channel is connected to, or trying next. */
+  get api(): string {
+    return this.urls[this.current] ?? this.options.api;
   }
 
   get connected(): boolean {
@@ -98,7 +119,7 @@ export class ChannelClient {
     if (this.stopped) return;
     this.attempts += 1;
     this.welcomed = false;
-    const socket = new WebSocket(channelUrl(this.options.api), {
+    const socket = new WebSocket(channelUrl(this.api), {
       headers: { authorization: `Bearer ${this.options.credential}` },
       maxPayload: MAX_MESSAGE_BYTES,
       handshakeTimeout: 10_000,
@@ -126,7 +147,9 @@ export class ChannelClient {
         this.welcomed = true;
         // Only a welcomed connection resets the backoff: an API that accepts and then refuses must not be hammered.
         this.backoff.reset();
-        this.log.info("connected to the API");
+        this.failures = 0;
+        this.lastWelcomedAt = Date.now();
+        this.log.info(`connected to the API at ${this.api}`);
       }
       this.queue = this.queue.then(() => this.options.peer.handleMessage(text)).catch(() => undefined);
     });
@@ -134,12 +157,32 @@ export class ChannelClient {
     socket.on("close", (code, reason) => {
       clearTimeout(this.silence);
       if (this.socket === socket) this.socket = undefined;
+      const wasWelcomed = this.welcomed;
       this.welcomed = false;
       if (this.stopped) return;
-      const delay = this.backoff.next();
+      const delay = this.nextDelay(code, wasWelcomed);
+      // A dropped or refused connection moves on to the next instance (with one URL: the same).
+      this.current = (this.current + 1) % this.urls.length;
       this.log.warn(`channel closed (${code}${reason.length ? ` ${reason.toString()}` : ""}); retrying in ${delay} ms`);
       this.retry = setTimeout(() => this.connect(), delay);
     });
+  }
+
+  /**
+   * How long to wait before the next attempt. Told to go elsewhere, or dropped after working: at
+   * once (another instance, or this one restarting). A failed attempt: the next URL of the round
+   * at once, then backoff after a whole round failed, capped at 2 s within a minute of the last
+   * working connection (an API restart costs seconds, not the 30 s cap).
+   */
+  private nextDelay(code: number, wasWelcomed: boolean): number {
+    const quick = () => Math.floor(Math.random() * QUICK_MS);
+    // A connection that is welcomed and dropped at once, again and again, must not become a tight loop.
+    const lasted = Date.now() - this.lastWelcomedAt >= STEADY_MS;
+    if (code === CLOSE_GOING_ELSEWHERE || (wasWelcomed && lasted)) return quick();
+    this.failures += 1;
+    if (this.failures % this.urls.length !== 0) return quick();
+    const delay = this.backoff.next();
+    return Date.now() - this.lastWelcomedAt < RECENT_MS ? Math.min(delay, RECENT_CAP_MS) : delay;
   }
 
   /** Any sign of life from the API restarts the silence timer. */

@@ -6,6 +6,8 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 /** What `enroll` stores and `run` reads: where the API is, who this agent is, and its secret. */
 const CredentialFileSchema = Type.Object({
   api: Type.String({ pattern: "^https?://" }),
+  /** Other instances of the same API, tried in turn when the connection drops. */
+  otherApis: Type.Optional(Type.Array(Type.String({ pattern: "^https?://" }), { maxItems: 16 })),
   credential: Type.String({ pattern: "^sba_[A-Za-z0-9_-]{43}$" }),
   switchId: Type.String({ minLength: 1, maxLength: 64 }),
   networkId: Type.String({ minLength: 1, maxLength: 64 }),

@@ -13,6 +13,8 @@ const BASE_DIR = new RegExp(`^${DEFAULT_AGENT_DIR}/[0-9a-z]{5}$`);
 
 export interface EnrollOptions {
   readonly api: string;
+  /** More instances of the same API (`--api` given several times): the channel fails over to them. */
+  readonly otherApis?: readonly string[];
   readonly token: string;
   readonly stateDir: string;
   /** The API certificate's SHA-256 fingerprint, when the operator has it: checked before the token is sent. */
@@ -104,11 +106,15 @@ function postJson(url: URL, body: unknown, pin: CertificatePin | undefined) {
 /** `switchboard-agent enroll`: trades the one-time token for a credential and stores it 0600. */
 export async function enroll(options: EnrollOptions): Promise<{ path: string; file: CredentialFile }> {
   const log = options.log ?? { info: () => undefined, warn: () => undefined };
-  const url = new URL(options.api);
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("--api must be an http(s) URL");
-  assertSafeTransport(options.api, options.insecure === true, log.warn);
+  const url = apiUrl(options.api, options.insecure === true, log);
+  // Instances of one API share one certificate (TLS_CERT), so the one pin holds for each of them.
+  const others = (options.otherApis ?? []).map((other) => {
+    const parsed = apiUrl(other, options.insecure === true, log);
+    if (parsed.protocol !== url.protocol) throw new Error(`--api ${other}: every --api must use ${url.protocol}//`);
+    return baseOf(parsed);
+  });
   const pin = url.protocol === "https:" ? await probeCertificate(url, options.fingerprint, log) : undefined;
-  const base = `${url.origin}${url.pathname.replace(/\/$/, "")}`;
+  const base = baseOf(url);
   const answer = await postJson(new URL(`${base}/api/agent/enroll`), { token: options.token }, pin);
   if (answer.status !== 200) {
     const message = (answer.body as { message?: unknown } | null)?.message;
@@ -126,6 +132,7 @@ export async function enroll(options: EnrollOptions): Promise<{ path: string; fi
   }
   const file: CredentialFile = {
     api: base,
+    ...(others.length > 0 ? { otherApis: [...new Set(others)].filter((other) => other !== base) } : {}),
     credential: response.credential,
     switchId: response.switchId,
     networkId: response.networkId,
@@ -134,4 +141,20 @@ export async function enroll(options: EnrollOptions): Promise<{ path: string; fi
   };
   const path = await saveCredential(options.stateDir, file);
   return { path, file };
+}
+
+function apiUrl(api: string, insecure: boolean, log: AgentLogger): URL {
+  let url: URL;
+  try {
+    url = new URL(api);
+  } catch {
+    throw new Error(`--api ${JSON.stringify(api)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("--api must be an http(s) URL");
+  assertSafeTransport(api, insecure, log.warn);
+  return url;
+}
+
+function baseOf(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/\/$/, "")}`;
 }

@@ -20,8 +20,8 @@ export interface RouteGuardDeps {
   defaultGateways(): Promise<string[]>;
   /** IPv4 addresses of a host name; default: the system resolver, 5 s at most. */
   resolve?(name: string): Promise<string[]>;
-  /** The host of the API URL the agent connects to. */
-  readonly apiHost?: string | undefined;
+  /** The hosts of the API URLs the agent connects to (every instance it may fail over to). */
+  readonly apiHosts?: readonly string[] | undefined;
   warn?(message: string): void;
 }
 
@@ -143,7 +143,7 @@ export class RouteGuard {
   /** What the agent must keep reaching, as of the last lookup. */
   async keptAddresses(state: Pick<DesiredState, "links">, fresh = false): Promise<KeptAddress[]> {
     const targets: Target[] = [
-      ...(this.deps.apiHost ? [{ host: this.deps.apiHost, what: `the API host ${this.deps.apiHost}` }] : []),
+      ...(this.deps.apiHosts ?? []).map((host) => ({ host, what: `the API host ${host}` })),
       ...linkRemotes(state),
     ];
     const key = JSON.stringify(targets);

@@ -48,6 +48,25 @@ describe("the agent's transport policy", () => {
     }
   });
 
+  it("enroll checks every --api: a second one in plain http to another machine is refused before any request", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "sb-insecure-other-"));
+    try {
+      await expect(
+        enroll({
+          api: "http://127.0.0.1:9",
+          otherApis: ["http://192.0.2.1:8080"],
+          token: `sbe_${"t".repeat(43)}`,
+          stateDir,
+        }),
+      ).rejects.toThrow(/refusing plain http to 192\.0\.2\.1:8080/);
+      await expect(
+        enroll({ api: "http://127.0.0.1:9", otherApis: ["ftp://127.0.0.1"], token: `sbe_${"t".repeat(43)}`, stateDir }),
+      ).rejects.toThrow(/must be an http\(s\) URL/);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it("run refuses a stored plain-http API on another machine and exits 1", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "sb-insecure-run-"));
     try {

@@ -17,7 +17,7 @@ function guardOn(ip: FakeIp, options: { apiHost?: string; names?: Record<string,
   const guard = new RouteGuard({
     lookup: (address) => programmer.lookup(address),
     defaultGateways: () => programmer.defaultGateways(),
-    apiHost: options.apiHost,
+    apiHosts: options.apiHost ? [options.apiHost] : [],
     resolve: async (name) => {
       resolved.push(name);
       const answer = options.names?.[name];
@@ -125,7 +125,7 @@ describe("RouteGuard: the kernel's lookup decides what a switch must keep reachi
     const guard = new RouteGuard({
       lookup: (address) => programmer.lookup(address),
       defaultGateways: () => programmer.defaultGateways(),
-      apiHost: "gone.example",
+      apiHosts: ["gone.example"],
       resolve: async () => {
         throw new Error("NXDOMAIN");
       },

@@ -51,7 +51,7 @@ describeNeeding(NETNS_NEEDS, "route guard on a real kernel in a namespace", () =
     const guard = new RouteGuard({
       lookup: (address) => programmer.lookup(address),
       defaultGateways: () => programmer.defaultGateways(),
-      apiHost: API,
+      apiHosts: [API],
     });
     expect(await guard.keptAddresses(desiredState())).toEqual([
       { address: API, what: `the API host ${API}` },

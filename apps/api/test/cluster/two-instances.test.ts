@@ -127,6 +127,57 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
     expect(refused.body.message).toMatch(/agent is offline/);
   });
 
+  it("an instance shutting down sends its agents to another at once, and their routes stay", async () => {
+    a.sim.connect("web-1", 11, now);
+    await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);
+    // B's agent knows both instances; it is on instance two.
+    await b.agent.stop();
+    const agent = await startTestAgent({
+      api: two.url,
+      otherApis: [one.url],
+      credential: b.credential,
+      switchId: b.id,
+      baseDir: b.sim.baseDir,
+      ip: b.agent.ip,
+    });
+    nodes.splice(nodes.indexOf(b), 1, { ...b, agent });
+    await vi.waitFor(() => expect(agent.channel.connected, "B's agent on instance two").toBe(true), patiently);
+    const dropped: string[] = [];
+    const watch = setInterval(() => {
+      if (!has(agent.ip.table, host.route, a.backboneAddress)) dropped.push(new Date().toISOString());
+    }, 5);
+    try {
+      const connections = agent.channel.connections;
+      const closing = performance.now();
+      await two.close();
+      await vi.waitFor(() => {
+        expect(agent.channel.connections, "a new connection").toBeGreaterThan(connections);
+        expect(agent.channel.connected, "welcomed by instance one").toBe(true);
+      }, patiently);
+      expect(agent.channel.api).toBe(one.url);
+      console.log(
+        `failover: B's agent on instance one ${Math.round(performance.now() - closing)} ms after instance two began to close`,
+      );
+      await expect
+        .poll(async () => (await one.api.get(`/api/switches/${b.id}/status`)).body.online, patiently)
+        .toBe(true);
+      // Instance one's hello answer (a snapshot from the shared state) is applied by now.
+      await vi.waitFor(async () => {
+        const status = (await one.api.get(`/api/switches/${b.id}/status`)).body;
+        expect(status.revisionApplied, "B's ack to instance one").toBe(status.revisionDesired);
+      }, patiently);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(dropped, "moments B had no route to the host while moving").toEqual([]);
+    // Instance one now serves B: a disconnect on A reaches it.
+    a.sim.disconnect("web-1", now);
+    await vi.waitFor(
+      () => expect(has(agent.ip.table, host.route), "B's route after the disconnect").toBe(false),
+      patiently,
+    );
+  });
+
   it("an instance started later begins from the table and follows the others from there", async () => {
     a.sim.connect("web-1", 11, now);
     await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);

@@ -1,4 +1,5 @@
 export * from "./ack.ts";
+export * from "./close-codes.ts";
 export * from "./commands.ts";
 export {
   DeviceNameSchema,

@@ -26,6 +26,8 @@ export interface TestAgent {
  */
 export async function startTestAgent(options: {
   api: string;
+  /** More API instances the channel fails over to. */
+  otherApis?: readonly string[];
   credential: string;
   switchId: string;
   baseDir?: string;
@@ -51,6 +53,7 @@ export async function startTestAgent(options: {
   });
   channel = new ChannelClient({
     api: options.api,
+    ...(options.otherApis ? { otherApis: options.otherApis } : {}),
     credential: options.credential,
     peer: agent,
     backoff: { baseMs: 50, capMs: 500 },

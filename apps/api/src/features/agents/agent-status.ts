@@ -30,6 +30,8 @@ export function agentStatusStore(
   conflicts?: { lastOf(switchId: string): SessionClaimConflict | null },
 ) {
   const lastSeenWrite = new Map<string, number>();
+  /** When this instance's connection of each switch began (the AgentStatus row it owns). */
+  const connectedAtOf = new Map<string, Date>();
   const writes = new Set<Promise<unknown>>();
   const track = (write: Promise<unknown>) => {
     writes.add(write);
@@ -80,6 +82,7 @@ export function agentStatusStore(
   return {
     async connected(switchId: string, agentVersion: string, now = new Date()) {
       lastSeenWrite.set(switchId, now.getTime());
+      connectedAtOf.set(switchId, now);
       await prisma.agentStatus
         .upsert({
           where: { switchId },
@@ -97,7 +100,14 @@ export function agentStatusStore(
       pendingAcks.delete(switchId);
       if (ack) announced.set(switchId, ackKey(ack));
       const last = ack ? { revisionApplied: ack.revisionApplied, lastError: ack.lastError } : {};
-      await prisma.agentStatus.updateMany({ where: { switchId }, data: { ...last, online: false, lastSeenAt: now } });
+      // Only the row of this instance's connection: the agent may already be connected to another
+      // instance (scale-in, failover), whose "online" must not be overwritten by this late close.
+      const ours = connectedAtOf.get(switchId);
+      connectedAtOf.delete(switchId);
+      await prisma.agentStatus.updateMany({
+        where: { switchId, ...(ours ? { connectedAt: ours } : {}) },
+        data: { ...last, online: false, lastSeenAt: now },
+      });
       announce(switchId);
     },
 

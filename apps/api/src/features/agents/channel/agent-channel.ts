@@ -2,6 +2,7 @@ import type { WebSocket } from "@fastify/websocket";
 import {
   type AgentToApiMessage,
   type ApiToAgentMessage,
+  CLOSE_GOING_ELSEWHERE,
   type Hello,
   isCompatibleProtocol,
   PROTOCOL_VERSION,
@@ -82,10 +83,12 @@ export function agentChannelRoute(
   /** Drops every channel and waits for the work they started (the feature calls it before the database closes). */
   async function shutdown() {
     clearInterval(heartbeat);
-    // Agents reconnect to another instance, or to this one when it is back: no close handshake needed.
-    for (const socket of sockets) socket.terminate();
+    // The close code tells agents to reconnect at once, to another instance when they know one;
+    // one that does not answer the close within a second is cut.
+    for (const socket of sockets) socket.close(CLOSE_GOING_ELSEWHERE, "this API instance is shutting down");
     const deadline = Date.now() + 1000;
     while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const socket of sockets) socket.terminate();
     await Promise.allSettled([...inflight]);
   }
 
