@@ -6,6 +6,7 @@ import { onUnauthorized } from "./api/http.ts";
 import { sessionKeys, useLoginSession } from "./auth/session.ts";
 import { SetupPage } from "./auth/setup-page.tsx";
 import { SignInPage } from "./auth/sign-in-page.tsx";
+import { PageErrorBoundary } from "./components/page-error-boundary.tsx";
 import { PasswordPage } from "./features/accounts/password-page.tsx";
 import { TokensPage } from "./features/accounts/tokens-page.tsx";
 import { UsersPage } from "./features/accounts/users-page.tsx";
@@ -30,7 +31,13 @@ export function App() {
     onUnauthorized(() => client.setQueryData(sessionKeys.current, null));
   }, [client]);
 
-  if (location.pathname === "/setup") return <SetupPage />;
+  if (location.pathname === "/setup") {
+    return (
+      <PageErrorBoundary overview={false}>
+        <SetupPage />
+      </PageErrorBoundary>
+    );
+  }
   if (session.isPending) {
     return (
       <Center h="100vh">
@@ -38,7 +45,13 @@ export function App() {
       </Center>
     );
   }
-  if (!session.data) return <SignInPage />;
+  if (!session.data) {
+    return (
+      <PageErrorBoundary overview={false}>
+        <SignInPage />
+      </PageErrorBoundary>
+    );
+  }
   return (
     <Routes>
       <Route element={<AppLayout session={session.data} />}>

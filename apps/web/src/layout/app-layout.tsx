@@ -19,6 +19,7 @@ import type { ReactNode } from "react";
 import { Outlet, NavLink as RouterNavLink, useLocation } from "react-router";
 import { can } from "../auth/roles.ts";
 import { useSignOut } from "../auth/session.ts";
+import { PageErrorBoundary } from "../components/page-error-boundary.tsx";
 import { type LiveStatus, liveKeys } from "../live/live-cache.ts";
 import { useLiveFeed } from "../live/use-live-feed.ts";
 
@@ -109,7 +110,10 @@ export function AppLayout({ session }: { session: LoginSession }) {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        {/* Keyed by the page's path: a page that failed is fresh again once the person moves on. */}
+        <PageErrorBoundary key={pathname}>
+          <Outlet />
+        </PageErrorBoundary>
       </AppShell.Main>
     </AppShell>
   );

@@ -31,8 +31,12 @@ export function AuditPage() {
   }, [debounced]);
   const pages = useAuditPages(filter, { enabled: allowed });
   const items = useLoadedItems(pages);
-  const set = (key: keyof Inputs) => (event: React.ChangeEvent<HTMLInputElement>) =>
-    setInputs((current) => ({ ...current, [key]: event.currentTarget.value }));
+  // The value is read now: React clears currentTarget once the handler returns, and the updater
+  // runs later (reading it there threw and blanked the whole console).
+  const set = (key: keyof Inputs) => (event: React.ChangeEvent<HTMLInputElement>) => {
+    const value = event.currentTarget.value;
+    setInputs((current) => ({ ...current, [key]: value }));
+  };
 
   if (!allowed) return <Text>The audit log is for administrators and auditors.</Text>;
   return (
