@@ -5,7 +5,9 @@ import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-
 import { describeNeeding } from "@switchboard/testkit/needs";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { openDatabase } from "../../src/db/database.ts";
+import { bearer, openConsole } from "../live/live-console.ts";
 import { enrollSwitch, type LiveApi, networkWithSwitches, startLiveApiOn } from "../support/live-api.ts";
+import { seedToken } from "../support/test-app.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../support/test-database.ts";
 import { patiently } from "../support/waits.ts";
 
@@ -125,6 +127,23 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
     const refused = await two.api.post(`/api/hosts/${host.id}/kill-session`, {});
     expect(refused.status, refused.text).toBe(409);
     expect(refused.body.message).toMatch(/agent is offline/);
+  });
+
+  it("a console on instance two hears what instance one's agents report: sessions and agent status", async () => {
+    const console = await openConsole(two, bearer(await seedToken(two.db, "viewer")));
+    try {
+      await console.next("welcome");
+      const from = console.mark();
+      a.sim.connect("web-1", 11, now);
+      const session = await console.next("session", (m) => m.session.commonName === "web-1", from);
+      expect(session.session.switchId).toBe(a.id);
+      await a.agent.stop();
+      const offline = await console.next("agent", (m) => m.status.switchId === a.id && !m.status.online, from);
+      expect(offline.status.online).toBe(false);
+      expect(console.invalid()).toEqual([]);
+    } finally {
+      console.close();
+    }
   });
 
   it("an instance shutting down sends its agents to another at once, and their routes stay", async () => {

@@ -1,4 +1,5 @@
 import type { AgentStatus, SessionClaimConflict } from "@switchboard/shared";
+import type { EventLog } from "../../cluster/event-log.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { notFound } from "../../http/errors.ts";
 import { renderNetwork, renderSwitch } from "../configs/render-mapping.ts";
@@ -8,6 +9,8 @@ import { switchRenderError } from "./state/render-check.ts";
 /** lastSeenAt is written at most this often per switch: heartbeats must not become database load. */
 const ACK_WRITE_EVERY_MS = 1000;
 const SEEN_EVERY_MS = 30_000;
+/** The cluster event that says a switch's agent status row changed (cluster/event-log.ts). */
+export const AGENT_STATUS_EVENT = "agent-status";
 
 /** Told after a switch's agent connected, disconnected, or acked another revision or error. */
 export interface AgentStatusListener {
@@ -28,6 +31,8 @@ export function agentStatusStore(
   onChange?: AgentStatusListener,
   /** The switch's last session claim conflict (sessions/claim-conflicts.ts). */
   conflicts?: { lastOf(switchId: string): SessionClaimConflict | null },
+  /** Other instances' consoles hear of the change too: they read the row back themselves. */
+  cluster?: Pick<EventLog, "append">,
 ) {
   const lastSeenWrite = new Map<string, number>();
   /** When this instance's connection of each switch began (the AgentStatus row it owns). */
@@ -63,8 +68,17 @@ export function agentStatusStore(
     track(write);
     return write;
   };
-  /** Reads the status back and hands it to the listener; the read is tracked so shutdown waits for it. */
+  /** A change of this instance's agents: told here and to the other instances. */
   const announce = (switchId: string) => {
+    if (cluster) {
+      track(
+        cluster.append([{ networkId: null, kind: AGENT_STATUS_EVENT, payload: { switchId } }]).catch(() => undefined),
+      );
+    }
+    tell(switchId);
+  };
+  /** Reads the status back and hands it to the listener; the read is tracked so shutdown waits for it. */
+  const tell = (switchId: string) => {
     if (!onChange?.listening) return;
     track(
       describe(switchId).then(
@@ -130,6 +144,11 @@ export function agentStatusStore(
     applied(switchId: string, revisionApplied: number | null, lastError: string | null): void {
       pendingAcks.set(switchId, { revisionApplied, lastError, lastSeenAt: new Date() });
       ackTimer ??= setTimeout(flushAcks, ACK_WRITE_EVERY_MS);
+    },
+
+    /** Another instance's agent changed: its row is in the table, tell this instance's listeners. */
+    heardFromCluster(switchId: string): void {
+      tell(switchId);
     },
 
     /** Writes the waiting ack records now (shutdown, tests). */

@@ -7,7 +7,7 @@ import { sessionMessages } from "../live/session-messages.ts";
 import type { CertificateAuthority } from "../pki/certificate-authority.ts";
 import { agentCredentials } from "./agent-credentials.ts";
 import { agentRoutes } from "./agent-routes.ts";
-import { agentStatusStore } from "./agent-status.ts";
+import { AGENT_STATUS_EVENT, agentStatusStore } from "./agent-status.ts";
 import {
   agentChannelRoute,
   type ChannelEvents,
@@ -100,6 +100,7 @@ export async function registerAgents(
         live.publish({ type: "agent", networkId, status: agent, at: new Date().toISOString() }),
     },
     conflicts,
+    cluster,
   );
   const links = new LinkStates(prisma, (networkId, end) =>
     live.publish({
@@ -136,6 +137,7 @@ export async function registerAgents(
     for (const event of events) {
       if (event.kind === SESSIONS_EVENT && event.networkId)
         sessions.mirror(event.networkId, event.payload as WireBatch);
+      if (event.kind === AGENT_STATUS_EVENT) status.heardFromCluster((event.payload as { switchId: string }).switchId);
     }
   });
   const routes = new StateDispatcher({
