@@ -18,7 +18,10 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     server = await startConsoleServer();
     await seedNetwork(server.post, {
       name: "plant",
-      switches: [{ name: "plant-1", endpointHost: "plant.example.net" }],
+      switches: [
+        { name: "plant-1", endpointHost: "plant.example.net" },
+        { name: "plant-2", endpointHost: "plant2.example.net" },
+      ],
       hosts: ["press-1", "press-2"],
     });
     browser = await launchChromium();
@@ -95,5 +98,43 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     } finally {
       await page.unroute("**/api/audit?**");
     }
+  });
+
+  it("gives a never-enrolled switch a join with the whole enroll command, and offers Revoke agent only once enrolled", async () => {
+    await page.goto(`${server.base}/switches`);
+    const join = page.getByTestId("join-plant-1");
+    await join.waitFor();
+    expect((await page.locator("tr", { has: join }).locator("td").nth(5).textContent())?.replace(/\s+/g, " ")).toBe(
+      "not enrolled — join",
+    );
+    await join.getByRole("button", { name: "Join plant-1: enroll its agent" }).click();
+    const dialog = page.getByRole("dialog", { name: "Join plant-1" });
+    const command = (await dialog.getByTestId("secret-value").textContent()) ?? "";
+    // Plain HTTP on loopback: no certificate of its own, so no pin (tls.test.ts covers --fingerprint).
+    expect(command).toMatch(
+      new RegExp(
+        `^switchboard-agent enroll --api ${server.base} --token sbe_[A-Za-z0-9_-]{43} && systemctl enable --now switchboard-agent$`,
+      ),
+    );
+    await screenshot(page, "bugs-join-command");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+
+    await page.getByTestId("switches-table").getByRole("link", { name: "plant-1" }).click();
+    await page.getByRole("heading", { name: "plant-1" }).waitFor();
+    await page.getByRole("button", { name: "Enroll agent" }).waitFor();
+    expect(await page.getByRole("button", { name: "Revoke agent" }).count()).toBe(0);
+
+    // The agent enrolls with the command's token, as `switchboard-agent enroll` would.
+    const token = /--token (\S+)/.exec(command)?.[1];
+    const enrolled = await fetch(`${server.base}/api/agent/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    expect(enrolled.status, await enrolled.text()).toBe(200);
+    await page.reload();
+    await page.getByRole("button", { name: "Revoke agent" }).waitFor();
+    await page.getByRole("button", { name: "New enrollment token" }).waitFor();
   });
 });

@@ -110,7 +110,7 @@ describe("the API serving HTTPS with a self-signed certificate it keeps in DATA_
     expect(made.api).toBe(base);
     expect(made.fingerprint256).toBe(fingerprint);
     expect(made.command).toBe(
-      `switchboard-agent enroll --api ${base} --token ${made.token} --fingerprint ${fingerprint}`,
+      `switchboard-agent enroll --api ${base} --token ${made.token} --fingerprint ${fingerprint} && systemctl enable --now switchboard-agent`,
     );
     const stateDir = join(dataDir, "agent-ok");
     const { file } = await enroll({ api: made.api, token: made.token, stateDir, fingerprint: made.fingerprint256 });

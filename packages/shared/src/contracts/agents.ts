@@ -18,7 +18,10 @@ export const EnrollmentTokenSchema = Type.Object(
         description: "SHA-256 of the API's own TLS certificate for `enroll --fingerprint`; null when a proxy does TLS",
       }),
     ),
-    command: Type.String({ description: "the whole enroll command to run on the switch" }),
+    command: Type.String({
+      description:
+        "the whole command to run on the switch as root: `switchboard-agent enroll …` with every flag filled in, then `systemctl enable --now switchboard-agent`",
+    }),
   },
   { $id: "EnrollmentToken" },
 );

@@ -17,14 +17,17 @@ import type { AgentStatusStore } from "./agent-status.ts";
 const tags = ["agents"];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
-/** What the operator runs on the switch; the fingerprint pins the API's own certificate. */
+/** What the operator runs on the switch as root; the fingerprint pins the API's own certificate. */
 function enrollCommand(request: FastifyRequest, token: string) {
   const base = publicBaseUrl(request);
   // The Host header is the caller's to choose: only a plain host[:port] goes into a command line.
   const api = /^https?:\/\/[A-Za-z0-9.:[\]-]{1,260}$/.test(base) ? base : "https://<this API's address>";
   const fingerprint256 = request.server.transport.fingerprint256 ?? null;
   const pin = fingerprint256 ? ` --fingerprint ${fingerprint256}` : "";
-  return { api, fingerprint256, command: `switchboard-agent enroll --api ${api} --token ${token}${pin}` };
+  // Enrolled, then started (the unit runs `switchboard-agent run`): one line to paste, the service
+  // only started when the enrollment worked.
+  const command = `switchboard-agent enroll --api ${api} --token ${token}${pin} && systemctl enable --now switchboard-agent`;
+  return { api, fingerprint256, command };
 }
 
 /** Enrollment, credentials and status of the agent on each switch. */

@@ -22,14 +22,14 @@ import { useCan } from "../../auth/session.ts";
 import { confirmDanger, notifyDone, notifyError } from "../../components/confirm.tsx";
 import { DeleteButton } from "../../components/delete-button.tsx";
 import { FormModal } from "../../components/form-modal.tsx";
-import { formatBytes, formatDateTime, formatRelative } from "../../components/format.ts";
+import { formatBytes, formatRelative } from "../../components/format.ts";
 import { ItemNotFound } from "../../components/item-not-found.tsx";
 import { ListState } from "../../components/list-state.tsx";
-import { SecretOnce } from "../../components/secret-once.tsx";
 import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
 import { useAgentStatus } from "../agents/queries.ts";
 import { indexById, useNetworks } from "../networks/queries.ts";
 import { useSessions } from "../sessions/queries.ts";
+import { EnrollmentCommand } from "./enrollment-command.tsx";
 import {
   useCreateEnrollment,
   useDeleteSwitch,
@@ -55,6 +55,7 @@ export function SwitchPage() {
   const [enrollment, setEnrollment] = useState<EnrollmentToken>();
   const createEnrollment = useCreateEnrollment();
   const revokeCredential = useRevokeAgentCredential();
+  const agent = useAgentStatus(id);
   const remove = useDeleteSwitch();
 
   if (switches.isPending) return <Text c="dimmed">Loading switch…</Text>;
@@ -92,24 +93,27 @@ export function SwitchPage() {
                 })
               }
             >
-              Enrollment token
+              {agent.data?.enrolled === false ? "Enroll agent" : "New enrollment token"}
             </Button>
-            <Button
-              variant="default"
-              color="red"
-              leftSection={<IconPlugConnectedX size={16} />}
-              onClick={() =>
-                confirmDanger({
-                  title: `Revoke the agent credential of ${sw.name}?`,
-                  message: "The agent is disconnected and must be enrolled again with a new token.",
-                  confirmLabel: "Revoke credential",
-                  onConfirm: () => revokeCredential.mutateAsync(sw.id),
-                  done: "Agent credential revoked",
-                })
-              }
-            >
-              Revoke agent
-            </Button>
+            {/* Nothing to revoke on a switch whose agent never enrolled (or was revoked already). */}
+            {agent.data?.enrolled && (
+              <Button
+                variant="default"
+                color="red"
+                leftSection={<IconPlugConnectedX size={16} />}
+                onClick={() =>
+                  confirmDanger({
+                    title: `Revoke the agent credential of ${sw.name}?`,
+                    message: "The agent is disconnected and must be enrolled again with a new token.",
+                    confirmLabel: "Revoke credential",
+                    onConfirm: () => revokeCredential.mutateAsync(sw.id),
+                    done: "Agent credential revoked",
+                  })
+                }
+              >
+                Revoke agent
+              </Button>
+            )}
             <ReissueCertificatesButton sw={sw} />
             <DeleteButton
               title={`Delete switch ${sw.name}?`}
@@ -126,17 +130,7 @@ export function SwitchPage() {
           </Group>
         )}
       </Group>
-      {enrollment && (
-        <SecretOnce
-          label="Enroll command"
-          value={enrollment.command}
-          hint={`Run it on the switch as root; the token in it works once, until ${formatDateTime(enrollment.expiresAt)}. ${
-            enrollment.fingerprint256
-              ? `--fingerprint pins this API's certificate (SHA-256 ${enrollment.fingerprint256}).`
-              : "The API has no certificate of its own here (TLS is done in front of it): no pin needed for a trusted one."
-          }`}
-        />
-      )}
+      {enrollment && <EnrollmentCommand enrollment={enrollment} />}
       <AgentCard switchId={sw.id} />
       <Tabs defaultValue="sessions" keepMounted={false}>
         <Tabs.List>

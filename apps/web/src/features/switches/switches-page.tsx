@@ -11,6 +11,7 @@ import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
 import { useAgentStatuses } from "../agents/queries.ts";
 import { indexById, useNetworks } from "../networks/queries.ts";
 import { useSessions } from "../sessions/queries.ts";
+import { JoinButton } from "./enrollment-command.tsx";
 import { useSwitches } from "./queries.ts";
 import { SwitchForm } from "./switch-form.tsx";
 
@@ -98,6 +99,12 @@ export function SwitchesPage() {
                     <Table.Td ff="monospace">{sw.backboneAddress}</Table.Td>
                     <Table.Td style={{ whiteSpace: "nowrap" }}>
                       <AgentBadge status={status} />
+                      {status?.enrolled === false && (
+                        <Text span size="xs" c="dimmed" data-testid={`join-${sw.name}`}>
+                          {" — "}
+                          {isAdmin ? <JoinButton switchId={sw.id} switchName={sw.name} /> : "an admin joins it"}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>{status?.agentVersion ?? "—"}</Table.Td>
                     <Table.Td>
