@@ -129,6 +129,20 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
     expect(refused.body.message).toMatch(/agent is offline/);
   });
 
+  it("a switch's applied routes read from the instance that does not hold its agent", async () => {
+    a.sim.connect("web-1", 11, now);
+    await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);
+    // B's agent is on instance two; ask instance one.
+    await vi.waitFor(async () => {
+      const view = (await one.api.get(`/api/switches/${b.id}/routes`)).body;
+      expect(view.desired, "B's desired routes").toHaveLength(2);
+      expect(view.applied, "B's route report, from instance two").toHaveLength(2);
+    }, patiently);
+    const view = (await one.api.get(`/api/switches/${b.id}/routes`)).body;
+    expect(view.applied.map((r: { destination: string }) => r.destination)).toContain(host.route);
+    expect(view.reportedAt).not.toBeNull();
+  });
+
   it("a console on instance two hears what instance one's agents report: sessions and agent status", async () => {
     const console = await openConsole(two, bearer(await seedToken(two.db, "viewer")));
     try {

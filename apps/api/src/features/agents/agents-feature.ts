@@ -1,4 +1,5 @@
 import type { Certificate, RouteReport } from "@switchboard/shared";
+import { ClusterRequests, NOT_MINE } from "../../cluster/cluster-requests.ts";
 import type { EventLog } from "../../cluster/event-log.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { TypedApp } from "../../http/typed-app.ts";
@@ -40,6 +41,9 @@ export interface AgentsOptions {
 /** Largest frame an agent may send: a route report or session snapshot of a big switch (set in app.ts). */
 export const MAX_AGENT_FRAME_BYTES = 32 * 1024 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const ROUTE_REPORT_REQUEST = "route-report";
+/** How long GET /api/switches/:id/routes waits for the instance holding the agent. */
+const ROUTE_REPORT_WAIT_MS = 3000;
 /** How long a revoked host's kick waits for the switches to acknowledge the new CRL. */
 const CRL_WAIT_MS = 5000;
 
@@ -61,7 +65,8 @@ export async function registerAgents(
   const tickMs = options.tickMs ?? 50;
   const hub = new AgentHub();
   // Commands reach the agent on whichever instance holds it (the cluster log carries them).
-  const commands = new CommandRouter(hub, app.log, cluster);
+  const requests = cluster ? new ClusterRequests(cluster, app.log) : undefined;
+  const commands = new CommandRouter(hub, requests);
   const credentials = agentCredentials(prisma, (switchId) => {
     const networkId = hub.get(switchId)?.identity.networkId;
     hub.disconnect(switchId, CLOSE_REVOKED, "agent credential revoked");
@@ -162,6 +167,24 @@ export async function registerAgents(
   const changes = new ChangeFeed();
   changes.listen((change) => routes.changed(change));
   const routeReports = new Map<string, { report: RouteReport; at: Date }>();
+  requests?.handle(ROUTE_REPORT_REQUEST, (payload) => {
+    const { switchId } = payload as { switchId: string };
+    if (!hub.get(switchId)) return NOT_MINE;
+    const held = routeReports.get(switchId);
+    return held ? { report: held.report, at: held.at.toISOString() } : null;
+  });
+  /** This instance's copy when it holds the agent; else the holder's, asked over the cluster log. */
+  async function routeReportOf(switchId: string): Promise<{ report: RouteReport; at: Date } | undefined> {
+    const held = routeReports.get(switchId);
+    if (hub.get(switchId) || !requests || !(await status.online(switchId))) return held;
+    const answer = (await requests.ask(ROUTE_REPORT_REQUEST, { switchId }, ROUTE_REPORT_WAIT_MS).answer) as
+      | { report: RouteReport; at: string }
+      | null
+      | undefined;
+    // No answer in time: this instance's older copy, if any; the holder has none yet: none.
+    if (answer === undefined) return held;
+    return answer ? { report: answer.report, at: new Date(answer.at) } : undefined;
+  }
   const killSession = sessionKiller(prisma, commands, sessions, (switchId) => status.online(switchId));
   const clearSession = sessionClearer(prisma, commands, sessions, (switchId) => status.online(switchId));
   /** What the session store refused of a message goes back to the agent, like a malformed frame. */
@@ -219,12 +242,20 @@ export async function registerAgents(
     routes.close();
     await routes.settled();
     await sessions.close();
-    commands.close();
+    requests?.close();
     await cluster?.stop();
     await status.settled();
     await conflicts.settled();
   });
-  sessionRoutes(app, { prisma, sessions, dispatcher: routes, killSession, clearSession, conflicts, routeReports });
+  sessionRoutes(app, {
+    prisma,
+    sessions,
+    dispatcher: routes,
+    killSession,
+    clearSession,
+    conflicts,
+    routeReport: (switchId) => routeReportOf(switchId),
+  });
   linkRoutes(app, { prisma, links });
 
   return {

@@ -1,22 +1,13 @@
-import { randomUUID } from "node:crypto";
 import type { AgentCommand, CommandResult } from "@switchboard/shared";
-import type { FastifyBaseLogger } from "fastify";
-import type { ClusterEvent, EventLog } from "../../../cluster/event-log.ts";
+import { type ClusterRequests, NOT_MINE } from "../../../cluster/cluster-requests.ts";
 import type { AgentHub } from "./agent-hub.ts";
 
-const COMMAND_EVENT = "command";
-const RESULT_EVENT = "command-result";
+const COMMAND_REQUEST = "agent-command";
 
 interface CommandPayload {
-  id: string;
   switchId: string;
   command: AgentCommand["command"];
   timeoutMs: number;
-}
-
-interface ResultPayload {
-  id: string;
-  result: CommandResult | null;
 }
 
 export interface SentCommand {
@@ -27,73 +18,26 @@ export interface SentCommand {
 
 /**
  * Commands for a switch's agent, from whichever instance the caller landed on: sent on this
- * instance's link when it holds the agent, else written to the cluster log for the instance
- * that does, whose answer comes back the same way. Nobody holding it costs the caller the
+ * instance's link when it holds the agent, else asked of the instance that does (over the
+ * cluster log), whose answer comes back the same way. Nobody holding it costs the caller the
  * timeout and a null result, as an agent that does not answer does.
  */
 export class CommandRouter {
-  private readonly waiting = new Map<
-    string,
-    { resolve: (result: CommandResult | null) => void; timer: NodeJS.Timeout }
-  >();
-
   constructor(
     private readonly hub: AgentHub,
-    private readonly log: FastifyBaseLogger,
-    private readonly cluster?: EventLog,
+    private readonly cluster?: ClusterRequests,
   ) {
-    cluster?.subscribe((events) => {
-      for (const event of events) this.heard(event);
+    cluster?.handle(COMMAND_REQUEST, (payload) => {
+      const { switchId, command, timeoutMs } = payload as CommandPayload;
+      // Only the instance holding the agent answers; the others have nothing to say.
+      return this.hub.get(switchId) ? this.hub.command(switchId, command, timeoutMs).result : NOT_MINE;
     });
   }
 
   command(switchId: string, command: AgentCommand["command"], timeoutMs = 5000): SentCommand {
-    const cluster = this.cluster;
-    if (this.hub.get(switchId) || !cluster) return this.hub.command(switchId, command, timeoutMs);
-    const id = randomUUID();
-    const result = new Promise<CommandResult | null>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        resolve(null);
-      }, timeoutMs);
-      this.waiting.set(id, { resolve, timer });
-    });
-    const payload: CommandPayload = { id, switchId, command, timeoutMs };
-    cluster.append([{ networkId: null, kind: COMMAND_EVENT, payload }]).catch((error: unknown) => {
-      this.log.warn({ err: error, switchId }, "a command for another instance's agent could not be written");
-      this.answer(id, null);
-    });
-    return { id, result };
-  }
-
-  private heard(event: ClusterEvent): void {
-    if (event.kind === COMMAND_EVENT) {
-      const { id, switchId, command, timeoutMs } = event.payload as CommandPayload;
-      // Only the instance holding the agent answers; the others have nothing to say.
-      if (!this.hub.get(switchId)) return;
-      void this.hub.command(switchId, command, timeoutMs).result.then((result) => {
-        const payload: ResultPayload = { id, result };
-        return this.cluster?.append([{ networkId: null, kind: RESULT_EVENT, payload }]).catch((error: unknown) => {
-          this.log.warn({ err: error, switchId }, "a command's answer for another instance could not be written");
-        });
-      });
-      return;
-    }
-    if (event.kind === RESULT_EVENT) {
-      const { id, result } = event.payload as ResultPayload;
-      this.answer(id, result);
-    }
-  }
-
-  private answer(id: string, result: CommandResult | null): void {
-    const waiter = this.waiting.get(id);
-    if (!waiter) return;
-    clearTimeout(waiter.timer);
-    this.waiting.delete(id);
-    waiter.resolve(result);
-  }
-
-  close(): void {
-    for (const id of [...this.waiting.keys()]) this.answer(id, null);
+    if (this.hub.get(switchId) || !this.cluster) return this.hub.command(switchId, command, timeoutMs);
+    const payload: CommandPayload = { switchId, command, timeoutMs };
+    const { id, answer } = this.cluster.ask(COMMAND_REQUEST, payload, timeoutMs);
+    return { id, result: answer.then((result) => (result as CommandResult | null | undefined) ?? null) };
   }
 }

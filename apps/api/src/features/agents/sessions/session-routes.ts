@@ -34,13 +34,13 @@ export interface SessionRouteDeps {
   killSession: SessionKiller;
   clearSession: SessionClearer;
   conflicts: ClaimConflicts;
-  /** The last route report of each switch's agent, as received by this instance. */
-  routeReports: ReadonlyMap<string, { report: RouteReport; at: Date }>;
+  /** The last route report of the switch's agent, from whichever instance holds it. */
+  routeReport(switchId: string): Promise<{ report: RouteReport; at: Date } | undefined>;
 }
 
 /** Live sessions, killing or clearing one, claim conflicts, and each switch's routes (desired vs applied). */
 export function sessionRoutes(app: TypedApp, deps: SessionRouteDeps) {
-  const { prisma, sessions, dispatcher, killSession, clearSession, conflicts, routeReports } = deps;
+  const { prisma, sessions, dispatcher, killSession, clearSession, conflicts, routeReport } = deps;
 
   async function list(query: SessionListQuery): Promise<SessionRecord[]> {
     // Read-your-writes: what the agents reported before this request is in the table.
@@ -72,7 +72,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionRouteDeps) {
   async function routesOf(switchId: string): Promise<SwitchRoutes> {
     const sw = await prisma.switch.findUnique({ where: { id: switchId }, select: { networkId: true } });
     if (!sw) throw notFound("switch", switchId);
-    const reported = routeReports.get(switchId);
+    const reported = await routeReport(switchId);
     return {
       switchId,
       desired: [...(await dispatcher.desiredRoutes(sw.networkId, switchId))],
