@@ -129,6 +129,38 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
     expect(refused.body.message).toMatch(/agent is offline/);
   });
 
+  it("revoking a host's certificate kicks it only once switches on the other instance hold the new CRL", async () => {
+    a.sim.connect("web-1", 11, now);
+    await expect.poll(() => sessionsOn(one), patiently).toEqual([a.id]);
+    const cert = await one.api.post(`/api/hosts/${host.id}/certificate`, {});
+    expect(cert.status, cert.text).toBe(201);
+    // B's agent holds off its acks for a while: the kick must wait for it.
+    const ack = b.agent.channel.send.bind(b.agent.channel);
+    let holding = true;
+    const held: Parameters<typeof ack>[0][] = [];
+    b.agent.channel.send = (message) => {
+      if (holding && message.type === "ack") {
+        held.push(message);
+        return true;
+      }
+      return ack(message);
+    };
+    const kills = () => a.sim.management.received.filter((line) => line === "client-kill 11").length;
+    const revoked = await one.api.post(`/api/certificates/${cert.body.id}/revoke`, { reason: "keyCompromise" });
+    expect(revoked.status, revoked.text).toBe(200);
+    await vi.waitFor(() => expect(held.length, "B's held acks").toBeGreaterThan(0), patiently);
+    // A (on instance one) has acked the new CRL: before, the kick went out right then.
+    await vi.waitFor(async () => {
+      const status = (await one.api.get(`/api/switches/${a.id}/status`)).body;
+      expect(status.revisionApplied, "A's ack of the new CRL").toBe(status.revisionDesired);
+    }, patiently);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(kills(), "a kick before B acked the new CRL").toBe(0);
+    holding = false;
+    for (const message of held) ack(message);
+    await expect.poll(kills, { ...patiently, message: "client-kill after B acked" }).toBe(1);
+  });
+
   it("a switch's applied routes read from the instance that does not hold its agent", async () => {
     a.sim.connect("web-1", 11, now);
     await vi.waitFor(() => expect(has(b.agent.ip.table, host.route, a.backboneAddress)).toBe(true), patiently);

@@ -9,6 +9,8 @@ import { switchRenderError } from "./state/render-check.ts";
 /** lastSeenAt is written at most this often per switch: heartbeats must not become database load. */
 const ACK_WRITE_EVERY_MS = 1000;
 const SEEN_EVERY_MS = 30_000;
+/** How often a wait for other instances' acks reads the table. */
+const OTHERS_POLL_MS = 200;
 /** The cluster event that says a switch's agent status row changed (cluster/event-log.ts). */
 export const AGENT_STATUS_EVENT = "agent-status";
 
@@ -168,6 +170,24 @@ export function agentStatusStore(
         select: { online: true, lastSeenAt: true },
       });
       return row?.online === true && row.lastSeenAt !== null && now - row.lastSeenAt.getTime() < staleAfterMs;
+    },
+
+    /**
+     * Waits until every switch of the network whose agent another instance holds has acked
+     * `revision` (their acks reach the table within a second), or the deadline; false then.
+     */
+    async appliedByOthers(networkId: string, revision: number, timeoutMs: number): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const rows = await prisma.agentStatus.findMany({
+          where: { online: true, lastSeenAt: { gte: new Date(Date.now() - staleAfterMs) }, switch: { networkId } },
+          select: { switchId: true, revisionApplied: true },
+        });
+        const lagging = rows.filter((row) => !hub.get(row.switchId) && (row.revisionApplied ?? -1) < revision);
+        if (lagging.length === 0) return true;
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, OTHERS_POLL_MS));
+      }
     },
 
     async get(switchId: string, now = Date.now()): Promise<AgentStatus> {

@@ -283,7 +283,13 @@ export async function registerAgents(
                 where: { id: certificate.networkId },
                 select: { revision: true },
               });
-              if (network) await routes.appliedEverywhere(certificate.networkId, network.revision, CRL_WAIT_MS);
+              if (network) {
+                const started = Date.now();
+                await routes.appliedEverywhere(certificate.networkId, network.revision, CRL_WAIT_MS);
+                // Switches whose agents other instances hold ack there; their acks are in the table.
+                const left = Math.max(0, CRL_WAIT_MS - (Date.now() - started));
+                if (cluster) await status.appliedByOthers(certificate.networkId, network.revision, left);
+              }
               await killSession(hostId, false);
             };
             kick().catch((error: unknown) =>
