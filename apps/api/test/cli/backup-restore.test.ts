@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../../src/app.ts";
 import { packArchive, unpackArchive } from "../../src/cli/backup/archive.ts";
 import {
@@ -14,6 +14,7 @@ import type { TypedApp } from "../../src/http/typed-app.ts";
 import { apiClient, networkBody } from "../support/api-client.ts";
 import { defaultTokens, openTestAppWithDatabase, testPki } from "../support/test-app.ts";
 import { describeEachDatabase, openTestDatabase } from "../support/test-database.ts";
+import { patiently } from "../support/waits.ts";
 
 const HOSTS = 1000;
 /** Past 2^53: a value that any trip through a JavaScript number would round. */
@@ -197,6 +198,38 @@ describeEachDatabase("backup and restore", (kind) => {
     expect(contents.masterKey?.equals(pki.masterKey)).toBe(true);
     await expect(packArchive({ ...contents }, undefined)).rejects.toThrow(/must be encrypted/);
   }, 120_000);
+
+  it("takes one snapshot while the API keeps writing: every host in it has its audit row, and no audit row lacks its host", async () => {
+    // Host and AuditEvent are written in one transaction; the backup reads AuditEvent before Host.
+    // Read at different moments (READ COMMITTED), hosts created in between would have no audit row.
+    const api = apiClient(source.app);
+    let writing = true;
+    let created = 0;
+    const writer = (async () => {
+      while (writing) {
+        const response = await api.post("/api/hosts", { networkId, commonName: `live-${created}` });
+        expect(response.status, response.text).toBe(201);
+        created += 1;
+      }
+    })();
+    try {
+      await vi.waitFor(() => expect(created).toBeGreaterThan(0), patiently);
+      const contents = await snapshotDatabase(source.db, () => {});
+      const names = (table: string, pick: (row: Record<string, unknown>) => unknown) =>
+        (contents.tables.get(table) ?? [])
+          .map((line) => pick(JSON.parse(line)))
+          .filter((n) => String(n).startsWith("live-"));
+      const hosts = names("Host", (row) => row.commonName).sort();
+      const audited = names("AuditEvent", (row) =>
+        row.action === "host.create" ? (row.summary as { after: { commonName: string } }).after.commonName : "",
+      ).sort();
+      expect(hosts.length).toBeGreaterThan(0);
+      expect(audited).toEqual(hosts);
+    } finally {
+      writing = false;
+      await writer;
+    }
+  }, 300_000);
 });
 
 describe("archive format", () => {
