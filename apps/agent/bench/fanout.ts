@@ -14,7 +14,10 @@
 //   - An event is done when every peer's fake kernel has applied its line (fanout/route-watch.ts);
 //     one not done BENCH_DEADLINE_MS (30 s) after the storm is lost, one over BENCH_LATE_MS (1 s) late.
 // Last line:
-//   fanout: p50 X ms, p99 Y ms, lost N, api-rss Z MB, agents real, instances 1
+//   fanout: p50 X ms, p99 Y ms, lost N, api-rss Z MB, agents real, instances N
+// `--instances N` (or BENCH_INSTANCES): N API processes on one PostgreSQL database (a scratch one
+// on BENCH_DATABASE_URL, default TEST_DATABASE_URL), agents spread over them; api-rss adds them up.
+// BENCH_DATABASE=postgres runs a single instance on such a database too (the baseline for N).
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,7 +48,7 @@ async function cleanup(): Promise<void> {
   // An agent far behind finishes every queued frame before its channel closes: bounded, the
   // process exit ends the rest (its files go with the temp dir).
   await Promise.race([Promise.all(fleet.map((a) => stopFleetAgent(a).catch(() => undefined))), sleep(5000)]);
-  await api?.server.stop();
+  await api?.stop();
   // A stopped agent's last write may still land: retry, and never let cleanup hide the figures.
   if (root)
     await rm(root, { recursive: true, force: true, maxRetries: 5 }).catch((error: unknown) =>
@@ -68,7 +71,9 @@ async function startFleet(bench: BenchApi, watch: RouteWatch, agentsDir: string)
           index,
           switchId: sw.id,
           baseDir: join(agentsDir, sw.name),
-          api: bench.base,
+          // Agents spread over the instances; each knows the others to fail over to.
+          api: bench.bases[index % bench.bases.length] as string,
+          otherApis: bench.bases.filter((_, i) => i !== index % bench.bases.length),
           credential,
           onBatch: (i, lines, at) => watch.onBatch(i, lines, at),
         });
@@ -175,7 +180,7 @@ async function main(): Promise<void> {
   root = await mkdtemp(join(tmpdir(), "sb-fanout-"));
   const agentsDir = join(root, "agents");
   const setupStarted = performance.now();
-  api = await startBenchApi(join(root, "api"), config.switches, config.hosts);
+  api = await startBenchApi(join(root, "api"), config.switches, config.hosts, config.instances);
   const bench = api;
   log(
     `API up with ${bench.switches.length} switches and ${bench.hosts.length} hosts after ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; starting agents`,
@@ -205,8 +210,15 @@ async function main(): Promise<void> {
       config.deadlineMs,
       20,
     ).catch((error: unknown) => {
+      const open = watch.openOf(false);
+      const sample = open
+        .slice(0, 5)
+        .map(
+          (e) =>
+            `${e.destination} from sw-${e.switchIndex} missing at ${[...e.remaining].map((i) => `sw-${i}`).join(",")}`,
+        );
       throw new Error(
-        `${(error as Error).message} (${watch.openOf(false).length} still open; BENCH_CONNECTED=0 skips the warm-up, so the storm starts from no sessions)`,
+        `${(error as Error).message} (${open.length} still open: ${sample.join("; ")}; BENCH_CONNECTED=0 skips the warm-up, so the storm starts from no sessions)`,
       );
     });
     log(
@@ -234,7 +246,9 @@ async function main(): Promise<void> {
   const open = watch.openOf(true);
   const lost = open.length + watch.superseded + watch.droppedAtHook;
 
-  const apiRss = await rssMb(bench.server.child.pid as number);
+  // Every instance's peak, added: what the control plane costs in all.
+  const perInstance = await Promise.all(bench.servers.map((server) => rssMb(server.child.pid as number)));
+  const apiRss = { peak: perInstance.reduce((sum, rss) => sum + rss.peak, 0) };
   const agentsRss = await rssMb("self");
   const writerRss = await rssMb(child.pid as number).catch(() => ({ now: 0, peak: 0 }));
   const outcomes = watch.outcomes;
@@ -265,7 +279,7 @@ async function main(): Promise<void> {
     `rss peak: API ${apiRss.peak.toFixed(0)} MB, agents' process (all ${fleet.length}) ${agentsRss.peak.toFixed(0)} MB (${(agentsRss.peak / fleet.length).toFixed(0)} MB per agent), hook writer ${writerRss.peak.toFixed(0)} MB; route lines applied ${watch.lines}`,
   );
   console.log(
-    `fanout: p50 ${p(outcomes, 50)} ms, p99 ${p(outcomes, 99)} ms, lost ${lost}, api-rss ${apiRss.peak.toFixed(0)} MB, agents real, instances 1`,
+    `fanout: p50 ${p(outcomes, 50)} ms, p99 ${p(outcomes, 99)} ms, lost ${lost}, api-rss ${apiRss.peak.toFixed(0)} MB, agents real, instances ${bench.servers.length}`,
   );
   child.send({ type: "exit" });
   await sleep(100);

@@ -37,6 +37,8 @@ export async function startFleetAgent(options: {
   switchId: string;
   baseDir: string;
   api: string;
+  /** The other API instances, for the channel to fail over to. */
+  otherApis?: readonly string[];
   credential: string;
   onBatch: (index: number, lines: readonly string[], at: number) => void;
 }): Promise<FleetAgent> {
@@ -87,7 +89,12 @@ export async function startFleetAgent(options: {
     send,
     runner,
   });
-  channel = new ChannelClient({ api: options.api, credential: options.credential, peer: agent });
+  channel = new ChannelClient({
+    api: options.api,
+    ...(options.otherApis ? { otherApis: options.otherApis } : {}),
+    credential: options.credential,
+    peer: agent,
+  });
   fleetAgent.agent = agent;
   fleetAgent.channel = channel;
   await agent.start();

@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { restCaller } from "@switchboard/testkit/rest";
 import { adminTokenHeaders, type ServerProcess, startServer } from "@switchboard/testkit/server-process";
 import { waitFor } from "@switchboard/testkit/wait";
+import pg from "pg";
 
 /** Deadlines that only catch a hang; a busy machine is slow, not stuck. */
 const START_DEADLINE_MS = 120_000;
@@ -17,8 +20,14 @@ export interface BenchHost {
 }
 
 export interface BenchApi {
+  /** The first instance (it made the network); `servers` holds every one. */
   readonly server: ServerProcess;
   readonly base: string;
+  readonly servers: ServerProcess[];
+  /** Each instance's base URL, in the order of `servers`. */
+  readonly bases: string[];
+  /** Stops every instance and drops the bench's database, if it made one. */
+  stop(): Promise<void>;
   readonly switches: BenchSwitch[];
   readonly hosts: BenchHost[];
   /** A one-time enrollment, as `switchboard-agent enroll` does: the agent's credential. */
@@ -31,35 +40,31 @@ export interface BenchApi {
  * Switch endpoints are TEST-NET-2 style addresses (198.18.x.y) so the agent's route guard never
  * asks DNS; the fake kernels route them over their default route.
  */
-export async function startBenchApi(dataDir: string, switches: number, hosts: number): Promise<BenchApi> {
-  const server = startServer({
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "warn",
-    PKI_CA_KEY_TYPE: "ec-p256",
-    PKI_LEAF_KEY_TYPE: "ec-p256",
-    // e.g. BENCH_API_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API process.
-    ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
-  });
-  let url: string | undefined;
-  let failed: unknown;
-  server.ready.then(
-    (value) => {
-      url = value;
-    },
-    (error: unknown) => {
-      failed = error;
-    },
-  );
-  const base = (
-    await waitFor(
-      "the API to say it is up",
-      () => {
-        if (failed) throw failed;
-        return url;
-      },
-      START_DEADLINE_MS,
-    )
-  ).replace(/\/$/, "");
+export async function startBenchApi(
+  dataDir: string,
+  switches: number,
+  hosts: number,
+  instances = 1,
+): Promise<BenchApi> {
+  // Several instances share one PostgreSQL database (a scratch one, dropped at the end) and one master key.
+  const database = instances > 1 || process.env.BENCH_DATABASE === "postgres" ? await createBenchDatabase() : undefined;
+  const shared: Record<string, string> = database
+    ? { DATABASE_URL: database.url, SWITCHBOARD_MASTER_KEY: randomBytes(32).toString("hex") }
+    : {};
+  const servers: ServerProcess[] = [];
+  const bases: string[] = [];
+  for (let i = 0; i < instances; i++) {
+    const server = startInstance(instances > 1 ? join(dataDir, `instance-${i}`) : dataDir, shared);
+    servers.push(server);
+    // The first migrates the database; the others start once it is up.
+    bases.push(await upAt(server));
+  }
+  const server = servers[0] as ServerProcess;
+  const base = bases[0] as string;
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await database?.drop();
+  };
   const auth: Record<string, string> = {};
   const call = restCaller(auth);
   Object.assign(auth, await adminTokenHeaders(server, base));
@@ -92,6 +97,9 @@ export async function startBenchApi(dataDir: string, switches: number, hosts: nu
   return {
     server,
     base,
+    servers,
+    bases,
+    stop,
     switches: made,
     hosts: listed,
     async enroll(switchId) {
@@ -100,4 +108,58 @@ export async function startBenchApi(dataDir: string, switches: number, hosts: nu
       return credential as string;
     },
   };
+}
+
+function startInstance(dataDir: string, shared: Record<string, string>): ServerProcess {
+  return startServer({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+    PKI_CA_KEY_TYPE: "ec-p256",
+    PKI_LEAF_KEY_TYPE: "ec-p256",
+    ...shared,
+    // e.g. BENCH_API_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API process.
+    ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
+  });
+}
+
+async function upAt(server: ServerProcess): Promise<string> {
+  let url: string | undefined;
+  let failed: unknown;
+  server.ready.then(
+    (value) => {
+      url = value;
+    },
+    (error: unknown) => {
+      failed = error;
+    },
+  );
+  const base = await waitFor(
+    "the API to say it is up",
+    () => {
+      if (failed) throw failed;
+      return url;
+    },
+    START_DEADLINE_MS,
+  );
+  return base.replace(/\/$/, "");
+}
+
+/** A scratch database on BENCH_DATABASE_URL (default TEST_DATABASE_URL) for several instances. */
+async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error("--instances needs a PostgreSQL server: set BENCH_DATABASE_URL (or TEST_DATABASE_URL)");
+  const name = `sb_bench_${randomBytes(6).toString("hex")}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

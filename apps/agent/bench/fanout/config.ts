@@ -31,6 +31,18 @@ export interface FanoutConfig {
   readonly lateMs: number;
   /** How many agents take their first snapshot at once. */
   readonly connectConcurrency: number;
+  /** API processes (`--instances N`): with more than one they share a PostgreSQL database. */
+  readonly instances: number;
+}
+
+/** `--instances N` on the command line (or BENCH_INSTANCES); 1 runs one API on embedded PGlite. */
+function instances(): number {
+  const at = process.argv.indexOf("--instances");
+  const raw = at >= 0 ? process.argv[at + 1] : process.env.BENCH_INSTANCES;
+  if (raw === undefined || raw === "") return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 16) throw new Error(`--instances must be 1 to 16, not ${raw}`);
+  return value;
 }
 
 function shares(): Shares {
@@ -58,5 +70,6 @@ export function readConfig(): FanoutConfig {
     deadlineMs: number("BENCH_DEADLINE_MS", 30_000),
     lateMs: number("BENCH_LATE_MS", 1000),
     connectConcurrency: Math.max(1, number("BENCH_CONNECT_CONCURRENCY", 2)),
+    instances: instances(),
   };
 }
