@@ -9,6 +9,7 @@ import { DEFAULT_MIGRATIONS_DIR, openDatabase } from "../db/database.ts";
 import { readMigrations } from "../db/migrator.ts";
 import { loadOrCreateMasterKey } from "../pki/index.ts";
 import { MASTER_KEY_FILE } from "../pki/master-key.ts";
+import { StartupError } from "../startup-error.ts";
 import { isEncrypted, packArchive, unpackArchive } from "./backup/archive.ts";
 import {
   checkMasterKeyOpens,
@@ -35,6 +36,9 @@ function checkFile(file: string): string {
 
 /** From SWITCHBOARD_BACKUP_PASSPHRASE, else the first line of stdin (never an argument: ps would show it). */
 async function passphrase(): Promise<string> {
+  if (!process.env[PASSPHRASE_ENV] && process.stdin.isTTY) {
+    process.stderr.write("passphrase (shown as typed; end with Enter, then Ctrl-D): ");
+  }
   const value = process.env[PASSPHRASE_ENV] || (await readStdinLine("passphrase on stdin"));
   if (value.length < PASSPHRASE_MIN || value.length > 1024) {
     throw new CliError(
@@ -67,7 +71,15 @@ export async function backupCommand(file: string, options: { includeMasterKey: b
     secret = await passphrase();
   }
   say(`backing up ${describeTarget(config)}`);
-  const db = await openDatabase(databaseTargetOf(config));
+  const db = await openDatabase(databaseTargetOf(config)).catch((error: unknown) => {
+    // PGlite is one process's database: the running server holds it.
+    if (error instanceof StartupError && !config.databaseUrl && /in use by another Switchboard/.test(error.message)) {
+      throw new CliError(
+        `${error.message.replace(/: stop it.*$/, "")}: stop the service for the backup (on PostgreSQL a backup runs while it serves)`,
+      );
+    }
+    throw error;
+  });
   let contents: Awaited<ReturnType<typeof snapshotDatabase>>;
   try {
     contents = await snapshotDatabase(db, say);

@@ -15,11 +15,16 @@ commands:
   version                            print the version and the database schema version
   admin reset-password USER [--stdin]
                                      give USER a new password: printed once, or read from stdin
-  backup FILE [--include-master-key] write a consistent backup of the database to FILE
-  restore FILE [--force]             restore a backup into an empty DATA_DIR or database
+  backup FILE [--include-master-key] write a consistent backup of the database to FILE (a new file);
+                                     PostgreSQL: while the server runs; embedded database: stop it first.
+                                     The master key is left out unless --include-master-key, which
+                                     encrypts FILE with a passphrase
+  restore FILE [--force]             restore a backup into an empty DATA_DIR or database (--force:
+                                     replace what is there); checks checksums, schema and master key first
   help                               this text
 
 Settings come from the environment, as for the server: DATA_DIR, DATABASE_URL, SWITCHBOARD_MASTER_KEY.
+The backup passphrase: SWITCHBOARD_BACKUP_PASSPHRASE, or the first line of stdin.
 Exit codes: 0 done, 1 failed (the message says why), 2 wrong command line.
 `;
 

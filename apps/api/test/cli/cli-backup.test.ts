@@ -121,6 +121,11 @@ describeEachDatabase("switchboard backup and restore as commands", (kind) => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(crl.status).toBe(200);
+    if (kind === "pglite") {
+      // The server holds the embedded database: the backup says to stop it instead of waiting or corrupting.
+      const busy = await runCli(["backup", join(workDir, "while-serving.sbbackup")], target);
+      expectFailure(busy, /in use by another Switchboard \(pid \d+\): stop the service for the backup/);
+    }
     await server.stop();
 
     // Now it holds rows: a second restore is refused without --force, and changes nothing.
