@@ -1,5 +1,7 @@
 import { rmSync } from "node:fs";
+import { backboneLinkPaths, networkAddress, parseCidr, parseIpv4 } from "@switchboard/shared";
 import type { FakeKernelRoute } from "@switchboard/testkit/agent/fake-ip";
+import { startFakeManagement } from "@switchboard/testkit/agent/fake-management";
 import { type SwitchSim, startSwitchSim } from "@switchboard/testkit/agent/switch-sim";
 import { startTestAgent, type TestAgent } from "@switchboard/testkit/agent/test-agent";
 import { describeNeeding } from "@switchboard/testkit/needs";
@@ -189,6 +191,45 @@ describeNeeding(["postgresql"], "two API instances on one PostgreSQL", () => {
       expect(console.invalid()).toEqual([]);
     } finally {
       console.close();
+    }
+  });
+
+  it("backbone link states reported to instance one are listed by instance two, and go with the agent", async () => {
+    const network = (await one.api.get(`/api/switches/${a.id}`)).body.networkId as string;
+    const subnet = (await one.api.get(`/api/networks/${network}`)).body.backboneSubnet as string;
+    const base = networkAddress(parseCidr(subnet) ?? { address: 0, prefix: 32 });
+    // A's link process to B, in place before A's agent (re)starts and asks it for its state.
+    const link = await startFakeManagement(
+      (command) => {
+        if (command === "state on") return "SUCCESS: real-time state notification set to ON\r\n";
+        if (command === "state") return "1795698533,WAIT,,,,,,\r\nEND\r\n";
+        return "ERROR: unknown command\r\n";
+      },
+      {
+        path: backboneLinkPaths({ baseDir: a.sim.baseDir }, (parseIpv4(b.backboneAddress) ?? 0) - base)
+          .managementSocket,
+      },
+    );
+    try {
+      await a.agent.stop();
+      const agent = await startTestAgent({
+        api: one.url,
+        credential: a.credential,
+        switchId: a.id,
+        baseDir: a.sim.baseDir,
+      });
+      nodes.splice(nodes.indexOf(a), 1, { ...a, agent });
+      await vi.waitFor(() => expect(link.received, "A's agent asking its link process").toContain("state"), patiently);
+      link.send(">STATE:1795698600,CONNECTED,SUCCESS,172.16.0.1,192.0.2.2,1195,,\r\n");
+      const listed = async () =>
+        (await two.api.get(`/api/networks/${network}/links`)).body as { switchId: string; up: boolean }[];
+      await expect
+        .poll(listed, patiently)
+        .toContainEqual(expect.objectContaining({ switchId: a.id, peerSwitchId: b.id, up: true }));
+      await agent.stop();
+      await expect.poll(async () => (await listed()).filter((end) => end.switchId === a.id), patiently).toEqual([]);
+    } finally {
+      await link.close();
     }
   });
 

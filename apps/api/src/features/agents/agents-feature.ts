@@ -18,7 +18,7 @@ import {
 import { AgentHub, type AgentLink, CLOSE_REVOKED } from "./channel/agent-hub.ts";
 import { CommandRouter } from "./channel/command-router.ts";
 import { linkRoutes } from "./links/link-routes.ts";
-import { LinkStates } from "./links/link-states.ts";
+import { LINK_ENDS_EVENT, type LinkEndsPayload, LinkStates } from "./links/link-states.ts";
 import { claimConflicts } from "./sessions/claim-conflicts.ts";
 import { sessionClearer } from "./sessions/clear-session.ts";
 import { sessionKiller } from "./sessions/kill-session.ts";
@@ -107,16 +107,24 @@ export async function registerAgents(
     conflicts,
     cluster,
   );
-  const links = new LinkStates(prisma, (networkId, end) =>
-    live.publish({
-      type: "link",
-      networkId,
-      switchId: end.switchId,
-      peerSwitchId: end.peerSwitchId,
-      up: end.up,
-      // The API's clock, like reportedAt in GET /api/networks/:id/links: the console orders by it.
-      at: end.reportedAt,
-    }),
+  const links = new LinkStates(
+    prisma,
+    (networkId, end) =>
+      live.publish({
+        type: "link",
+        networkId,
+        switchId: end.switchId,
+        peerSwitchId: end.peerSwitchId,
+        up: end.up,
+        // The API's clock, like reportedAt in GET /api/networks/:id/links: the console orders by it.
+        at: end.reportedAt,
+      }),
+    cluster
+      ? (networkId, payload) =>
+          void cluster
+            .append([{ networkId, kind: LINK_ENDS_EVENT, payload }])
+            .catch((error: unknown) => app.log.warn({ err: error }, "link states could not be shared"))
+      : undefined,
   );
   let dispatcher: StateDispatcher | undefined;
   const sessions = new SessionStore({
@@ -143,6 +151,8 @@ export async function registerAgents(
       if (event.kind === SESSIONS_EVENT && event.networkId)
         sessions.mirror(event.networkId, event.payload as WireBatch);
       if (event.kind === AGENT_STATUS_EVENT) status.heardFromCluster((event.payload as { switchId: string }).switchId);
+      if (event.kind === LINK_ENDS_EVENT && event.networkId)
+        links.mirror(event.networkId, event.payload as LinkEndsPayload);
     }
   });
   const routes = new StateDispatcher({
