@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describeNeeding } from "@switchboard/testkit/needs";
 import { seedNetwork } from "@switchboard/testkit/network-fixture";
 import type { Page } from "playwright-core";
@@ -13,6 +16,7 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
   let page: Page;
   /** Uncaught errors of the page (a blanked console logs one). */
   const pageErrors: string[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "sb-e2e-bugs-"));
 
   beforeAll(async () => {
     server = await startConsoleServer();
@@ -39,6 +43,7 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it("filters the audit log as each character is typed, without blanking the console", async () => {
@@ -136,5 +141,45 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     await page.reload();
     await page.getByRole("button", { name: "Revoke agent" }).waitFor();
     await page.getByRole("button", { name: "New enrollment token" }).waitFor();
+  });
+
+  it("reports every bad row of a CSV import at once, each row named once, then shows the result and refuses a second import of the file", async () => {
+    const bad = join(tmp, "bad.csv");
+    // Row 1 breaks the schema, row 2 the network (press-1 exists), row 3 both the schema and the file
+    // (a name already in row 1 would be the second kind; its address is the first).
+    writeFileSync(bad, "commonName,address\nbad name!,\npress-1,\nline-3,10.0.0.999\n");
+    await page.goto(`${server.base}/hosts`);
+    await page.getByRole("button", { name: "Import CSV" }).click();
+    const dialog = page.getByRole("dialog", { name: "Import hosts" });
+    await dialog.locator('input[type="file"]').setInputFiles(bad);
+    await dialog.getByRole("button", { name: "Import" }).click();
+    const report = dialog.getByTestId("import-errors");
+    await report.waitFor();
+    const rows = await report.getByTestId("import-error-row").allTextContents();
+    expect(rows.map((row) => row.replace(/\s+/g, " ").trim())).toEqual([
+      expect.stringMatching(/^row 1 \(line 2\)commonName must /),
+      "row 2 (line 3)commonName is already used by another host in this network",
+      expect.stringMatching(/^row 3 \(line 4\)address must /),
+    ]);
+    expect(await report.textContent()).not.toMatch(/hosts\.\d/);
+    expect(await report.textContent()).toContain("3 problems in 3 rows");
+    await screenshot(page, "bugs-import-every-row");
+
+    const one = join(tmp, "one-bad.csv");
+    writeFileSync(one, "commonName\npress-2\n");
+    await dialog.locator('input[type="file"]').setInputFiles(one);
+    await dialog.getByRole("button", { name: "Import" }).click();
+    await report.getByText("1 problem in 1 row;").waitFor();
+
+    const good = join(tmp, "good.csv");
+    writeFileSync(good, "commonName\nlathe-1\n");
+    await dialog.locator('input[type="file"]').setInputFiles(good);
+    await dialog.getByRole("button", { name: "Import" }).click();
+    await dialog.getByTestId("import-done").getByText("Imported 1 host.").waitFor();
+    // The dialog stays with its result; the same file cannot go in twice by a second click.
+    expect(await dialog.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await page.locator('[data-host="lathe-1"]').waitFor();
   });
 });

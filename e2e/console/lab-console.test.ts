@@ -49,7 +49,7 @@ function onTheLab(): void {
         message: "both agents online with one host each in the drawing",
         timeout: 30_000,
       })
-      .toMatch(/a: agent online, 1 hosts; b: agent online, 1 hosts/);
+      .toMatch(/a: agent online, 1 host; b: agent online, 1 host/);
     await screenshot(page, "lab-overview");
   });
 

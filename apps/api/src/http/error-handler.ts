@@ -53,7 +53,7 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (error instanceof RenderError)
       return sendError(reply, request, 409, `cannot render the config: ${error.message}`);
     if (error.validation) {
-      const problems = describeValidation(error.validationContext ?? "request", error.validation);
+      const problems = validationProblems(error.validationContext ?? "request", error.validation);
       const message = problems
         .slice(0, 5)
         .map((p) => `${p.field} ${p.message}`)
@@ -81,7 +81,7 @@ export function sendNotFound(request: FastifyRequest, reply: FastifyReply) {
   return sendError(reply, request, 404, `no route ${request.method} ${request.url.split("?")[0]}`);
 }
 
-interface ValidationIssue {
+export interface ValidationIssue {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -94,7 +94,7 @@ interface ValidationIssue {
  * the rule in words (a pattern is explained by its schema's description, not shown as a regex).
  * A bulk body's row number is lifted out of paths like body.hosts.3.address.
  */
-function describeValidation(context: string, issues: readonly ValidationIssue[]) {
+export function validationProblems(context: string, issues: readonly ValidationIssue[]) {
   const seen = new Set<string>();
   const problems: { row?: number; field: string; message: string }[] = [];
   for (const issue of issues) {

@@ -259,6 +259,35 @@ describeEachDatabase("hosts API", (kind: DatabaseKind) => {
     expect(unknownColumn.body.message).toContain('has an unknown column "password"');
   });
 
+  it("reports every bad row of an import at once: schema problems and conflicts together, in file order", async () => {
+    const net = await network("10.151.0.0/24");
+    await api.post("/api/hosts", { networkId: net.id, commonName: "taken" });
+    const csv = [
+      "commonName,address,description",
+      "fine-1,,",
+      "../../etc/passwd,,", // schema: the name's pattern
+      "taken,,", // conflict: the network has it
+      "fine-2,10.151.0.300,", // schema: not an address
+      "fine-3,10.151.0.5,", // conflict: inside the switch's pool
+      "fine-1,,", // conflict: the file's own row 0
+    ].join("\n");
+    const refused = await api.post(`/api/hosts/import?networkId=${net.id}`, csv, { "content-type": "text/csv" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors.map((e: { row: number; field: string }) => [e.row, e.field])).toEqual([
+      [1, "body.hosts.1.commonName"],
+      [2, "hosts.2.commonName"],
+      [3, "body.hosts.3.address"],
+      [4, "hosts.4.address"],
+      [5, "hosts.5.commonName"],
+    ]);
+    expect(refused.body.message).toMatch(/^5 of the imported hosts are invalid, nothing was imported; first: row 1 /);
+    const one = await api.post("/api/hosts/import", { networkId: net.id, hosts: [{ commonName: "taken" }] });
+    expect(one.body.message).toMatch(/^1 imported host is invalid, nothing was imported/);
+    expect(
+      (await api.get(`/api/hosts?networkId=${net.id}`)).body.items.map((h: { commonName: string }) => h.commonName),
+    ).toEqual(["taken"]);
+  });
+
   it("pages every sort and order through hosts imported together, each host exactly once", async () => {
     const net = await network("10.158.0.0/24");
     // One import shares one createdAt: only the id tells these hosts apart in that order.

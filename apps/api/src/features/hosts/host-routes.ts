@@ -19,6 +19,7 @@ import { apiAddressesOf } from "./api-addresses.ts";
 import { parseHostCsv } from "./host-csv.ts";
 import type { HostCaller } from "./host-route-rules.ts";
 import type { HostService } from "./host-service.ts";
+import { type ScreenedImport, screenImportRows } from "./import-screen.ts";
 
 const tags = ["hosts"];
 /** A CSV import's raw text, as the parser hands it on; no JSON body can be one. */
@@ -26,6 +27,8 @@ class CsvText {
   constructor(readonly text: string) {}
 }
 const MAX_CSV_BYTES = 20 * 1024 * 1024;
+/** An import's rows the schema refused, set aside before validation (import-screen.ts). */
+const screenedImports = new WeakMap<FastifyRequest, ScreenedImport | undefined>();
 const errors = {
   400: ErrorResponseSchema,
   403: ErrorResponseSchema,
@@ -96,10 +99,12 @@ export function hostRoutes(app: TypedApp, hosts: HostService) {
             // Validation runs next, on exactly what a JSON import would have sent.
             (request as { body: unknown }).body = { networkId, hosts: parseHostCsv(body.text) };
           }
+          screenedImports.set(request, screenImportRows(request.body));
         },
       },
       async (request, reply) => {
-        const created = await hosts.import(request.body, auditContextOf(request), callerOf(request));
+        const screened = screenedImports.get(request);
+        const created = await hosts.import(request.body, auditContextOf(request), callerOf(request), screened);
         return reply.status(201).send({ created: created.length, hosts: created });
       },
     );

@@ -31,6 +31,7 @@ import {
   type HostRouteLimits,
   type KeptAddress,
 } from "./host-route-rules.ts";
+import { importRefused, type ScreenedImport } from "./import-screen.ts";
 
 export function toHost(row: HostRow): Host {
   return {
@@ -46,18 +47,6 @@ export function toHost(row: HostRow): Host {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-/** One bad row of an import: the API answers 400 with all of them and writes nothing. */
-function importRefused(errors: { row: number; field: string; message: string }[]) {
-  const first = errors[0];
-  return new HttpError(
-    400,
-    `${errors.length} of the imported hosts are invalid, nothing was imported; first: row ${first?.row} ${first?.field} ${first?.message}`,
-    undefined,
-    undefined,
-    errors,
-  );
 }
 
 /** Everything of one network that a host must fit around, read once under the network lock. */
@@ -299,8 +288,17 @@ export function hostService(
       });
     },
 
-    /** All rows or none: every row is checked against the network and the rows before it. */
-    async import(input: HostImport, audit: AuditContext, caller: HostCaller): Promise<Host[]> {
+    /**
+     * All rows or none: every row is checked against the network and the rows before it. `screened`
+     * names the file's rows that `input.hosts` holds and the problems of those the schema refused
+     * (import-screen.ts), so the refusal lists every bad row of the file at once.
+     */
+    async import(
+      input: HostImport,
+      audit: AuditContext,
+      caller: HostCaller,
+      screened?: ScreenedImport,
+    ): Promise<Host[]> {
       const hosts = await committing(input.networkId, async (tx) => {
         const context = await loadNetworkContext(tx, input.networkId, true).catch(
           networkOrBadRequest("body.networkId"),
@@ -312,7 +310,8 @@ export function hostService(
         );
         const errors: { row: number; field: string; message: string }[] = [];
         const data: Prisma.HostCreateManyInput[] = [];
-        for (const [row, host] of input.hosts.entries()) {
+        for (const [index, host] of input.hosts.entries()) {
+          const row = screened?.rows[index] ?? index;
           const field = (name: string) => `hosts.${row}.${name}`;
           try {
             if (existingNames.has(host.commonName))
@@ -326,7 +325,7 @@ export function hostService(
             errors.push({ row, field: error.field ?? field(""), message: error.rule ?? error.message });
           }
         }
-        if (errors.length > 0) throw importRefused(errors);
+        if (errors.length > 0 || screened) throw importRefused([...(screened?.problems ?? []), ...errors]);
         const created: HostRow[] = [];
         // Postgres takes at most 65535 bind parameters per statement: insert in chunks.
         for (let start = 0; start < data.length; start += 1000) {

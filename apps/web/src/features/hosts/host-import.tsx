@@ -4,9 +4,10 @@ import { IconFileTypeCsv } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useLoginSession } from "../../auth/session.ts";
+import { plural } from "../../components/format.ts";
 import { certificateKeys } from "../certificates/queries.ts";
 import { useNetworks } from "../networks/queries.ts";
-import { countCsvRows, importProblems } from "./import-report.ts";
+import { countCsvRows, importProblems, problemsByRow, rowName } from "./import-report.ts";
 import { hostKeys, importHostsCsv } from "./queries.ts";
 
 type Phase =
@@ -93,59 +94,74 @@ export function HostImport({ onDone }: { onDone: (created: number) => void }) {
       {phase.kind === "uploading" && (
         <Stack gap={4}>
           <Text size="sm">
-            Uploading {phase.rows} rows… {Math.round(phase.share * 100)}%
+            Uploading {plural(phase.rows, "row")}… {Math.round(phase.share * 100)}%
           </Text>
           <Progress value={phase.share * 100} aria-label="Upload progress" />
         </Stack>
       )}
       {phase.kind === "processing" && (
         <Stack gap={4}>
-          <Text size="sm">Checking and writing {phase.rows} hosts…</Text>
+          <Text size="sm">Checking and writing {plural(phase.rows, "host")}…</Text>
           <Progress value={100} animated striped aria-label="Import progress" />
         </Stack>
       )}
       {phase.kind === "done" && (
-        <Alert color="green" role="status">
-          Imported {phase.created} hosts.
+        <Alert color="green" role="status" title="Import done" data-testid="import-done">
+          Imported {plural(phase.created, "host")}. To import more, choose another file.
         </Alert>
       )}
-      {phase.kind === "failed" && (
-        <Alert color="red" title="Nothing was imported" role="alert" data-testid="import-errors">
-          <Stack gap="xs">
-            <Text size="sm">{phase.errors.length > 0 ? `${phase.errors.length} problems:` : phase.message}</Text>
-            {phase.errors.length > 0 && (
-              <ScrollArea.Autosize mah={260}>
-                <Table verticalSpacing={4} fz="sm">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Row</Table.Th>
-                      <Table.Th>Field</Table.Th>
-                      <Table.Th>Problem</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {phase.errors.map((problem) => (
-                      <Table.Tr key={`${problem.row}-${problem.field}-${problem.message}`}>
-                        {/* row is 0-based among data rows; line 1 is the header. */}
-                        <Table.Td>
-                          {problem.row === undefined ? "—" : `${problem.row + 1} (line ${problem.row + 2})`}
-                        </Table.Td>
-                        <Table.Td ff="monospace">{problem.field.replace(/^body\.hosts\.\d+\.?/, "") || "row"}</Table.Td>
-                        <Table.Td>{problem.message}</Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </ScrollArea.Autosize>
-            )}
-          </Stack>
-        </Alert>
-      )}
+      {phase.kind === "failed" && <ImportErrors message={phase.message} errors={phase.errors} />}
       <Group justify="flex-end">
-        <Button onClick={() => void run()} loading={busy} disabled={!file || !networkId}>
+        {/* Once a file went in, importing it again would only be refused (or double it): a new file first. */}
+        <Button onClick={() => void run()} loading={busy} disabled={!file || !networkId || phase.kind === "done"}>
           Import
         </Button>
       </Group>
     </Stack>
+  );
+}
+
+/** Every bad row of the file, each named once with all its problems; nothing was imported. */
+function ImportErrors({ message, errors }: { message: string; errors: NonNullable<ErrorResponse["errors"]> }) {
+  const rows = problemsByRow(errors);
+  return (
+    <Alert color="red" title="Nothing was imported" role="alert" data-testid="import-errors">
+      <Stack gap="xs">
+        <Text size="sm">
+          {errors.length > 0
+            ? `${plural(errors.length, "problem")} in ${plural(rows.length, "row")}; fix them all and import the file again:`
+            : message}
+        </Text>
+        {rows.length > 0 && (
+          <ScrollArea.Autosize mah={260}>
+            <Table verticalSpacing={4} fz="sm">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Row</Table.Th>
+                  <Table.Th>Problems</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((entry) => (
+                  <Table.Tr key={entry.row ?? "file"} data-testid="import-error-row">
+                    <Table.Td style={{ whiteSpace: "nowrap", verticalAlign: "top" }}>{rowName(entry.row)}</Table.Td>
+                    <Table.Td>
+                      {entry.problems.map((problem) => (
+                        <Text size="sm" key={`${problem.field} ${problem.message}`}>
+                          <Text span ff="monospace" size="sm">
+                            {problem.field}
+                          </Text>{" "}
+                          {problem.message}
+                        </Text>
+                      ))}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </ScrollArea.Autosize>
+        )}
+      </Stack>
+    </Alert>
   );
 }

@@ -6,6 +6,7 @@ import { useSearchParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
 import { FormModal } from "../../components/form-modal.tsx";
+import { plural } from "../../components/format.ts";
 import { LabelledSegmentedControl } from "../../components/labelled-segmented-control.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
@@ -47,7 +48,7 @@ export function HostsPage() {
     <>
       <PageHeader
         title="Hosts"
-        description={hosts.data ? `${hosts.data.length} hosts, ${onlineCount} online` : undefined}
+        description={hosts.data ? `${plural(hosts.data.length, "host")}, ${onlineCount} online` : undefined}
         actions={
           canOperate && (
             <>
@@ -156,7 +157,7 @@ export function HostsPage() {
         title="Import hosts from CSV"
         size="lg"
       >
-        <HostImport onDone={(created) => notifyDone(`Imported ${created} hosts`)} />
+        <HostImport onDone={(created) => notifyDone(`Imported ${plural(created, "host")}`)} />
       </FormModal>
     </>
   );

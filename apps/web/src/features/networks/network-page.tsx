@@ -6,7 +6,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { useCan } from "../../auth/session.ts";
 import { notifyDone } from "../../components/confirm.tsx";
 import { FormModal } from "../../components/form-modal.tsx";
-import { formatDateTime } from "../../components/format.ts";
+import { formatDateTime, plural } from "../../components/format.ts";
 import { ItemNotFound } from "../../components/item-not-found.tsx";
 import { ListState } from "../../components/list-state.tsx";
 import { AgentBadge, RevisionText } from "../agents/agent-badge.tsx";
@@ -198,7 +198,7 @@ function NetworkHosts({ network }: { network: Network }) {
         </Title>
         {hosts.data && (
           <Text size="sm" c="dimmed" data-testid="network-hosts-count">
-            {rows.length} hosts, {rows.filter((r) => r.online).length} online
+            {plural(rows.length, "host")}, {rows.filter((r) => r.online).length} online
           </Text>
         )}
       </Group>

@@ -1,5 +1,6 @@
 import type { AgentStatus, Network, Switch } from "@switchboard/shared";
 import { useNavigate } from "react-router";
+import { plural } from "../../components/format.ts";
 import { linkState } from "../../live/live-cache.ts";
 import { useNetworkLinks } from "../networks/queries.ts";
 import { layoutNodes, pairs } from "./topology-layout.ts";
@@ -38,7 +39,7 @@ export function NetworkTopology({
   const summary = switches
     .map((sw) => {
       const status = statuses.get(sw.id);
-      return `${sw.name}: agent ${status?.online ? "online" : "offline"}, ${hostsOn.get(sw.id) ?? 0} hosts`;
+      return `${sw.name}: agent ${status?.online ? "online" : "offline"}, ${plural(hostsOn.get(sw.id) ?? 0, "host")}`;
     })
     .join("; ");
 
@@ -96,7 +97,7 @@ export function NetworkTopology({
             data-hosts={hosts}
             data-agent={status?.online ? "online" : "offline"}
           >
-            <title>{`${sw.name}: agent ${status?.online ? "online" : status?.enrolled ? "offline" : "not enrolled"}, ${hosts} hosts online`}</title>
+            <title>{`${sw.name}: agent ${status?.online ? "online" : status?.enrolled ? "offline" : "not enrolled"}, ${plural(hosts, "host")} online`}</title>
             <circle r={RADIUS} fill="white" stroke={nodeColor(status)} strokeWidth={4} />
             <text textAnchor="middle" y={-4} fontSize={20} fontWeight={700} fill="var(--mantine-color-dark-7)">
               {hosts}

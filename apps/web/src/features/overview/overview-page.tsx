@@ -3,6 +3,7 @@ import { IconPlus } from "@tabler/icons-react";
 import { useMemo } from "react";
 import { Link } from "react-router";
 import { useCan } from "../../auth/session.ts";
+import { plural } from "../../components/format.ts";
 import { ListState } from "../../components/list-state.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { useAgentStatuses } from "../agents/queries.ts";
@@ -132,8 +133,4 @@ function Legend() {
       </Text>
     </Group>
   );
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
