@@ -182,4 +182,27 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     await dialog.waitFor({ state: "hidden" });
     await page.locator('[data-host="lathe-1"]').waitFor();
   });
+
+  it("opens the certificates page saying none expire within 30 days, with the totals, and names each holder", async () => {
+    await page.goto(`${server.base}/certificates`);
+    await page.getByTestId("empty-state").getByText("None expiring within 30 days.").waitFor();
+    expect(await page.getByText("No certificates yet.").count()).toBe(0);
+    const totals = (await page.getByTestId("certificate-totals").textContent()) ?? "";
+    const active = Number(/^(\d+) in force/.exec(totals)?.[1]);
+    // The CA, and each switch's server and backbone certificates at least.
+    expect(active, totals).toBeGreaterThanOrEqual(5);
+    expect(totals).toContain("0 of them expiring within 30 days; 0 revoked.");
+    await screenshot(page, "bugs-certificates-default");
+    await page
+      .getByTestId("empty-state")
+      .getByRole("button", { name: `Show all ${active}` })
+      .click();
+    await page.getByTestId("certificate-holder").getByText("CA · plant").waitFor();
+    const holders = await page.getByTestId("certificate-holder").allTextContents();
+    expect(holders).toHaveLength(active);
+    expect(holders).toContain("CA · plant");
+    expect(holders).toContain("switch plant-1 · plant");
+    expect(holders).toContain("switch plant-2 · plant");
+    expect(holders.filter((h) => /server\.|[0-9a-f]{8}-/.test(h))).toEqual([]);
+  });
 });

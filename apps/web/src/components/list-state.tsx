@@ -10,13 +10,15 @@ interface ListStateProps<T> {
   isEmpty?: (data: T) => boolean;
   /** Shown when the list is empty (e.g. a button to create the first one). */
   empty?: ReactNode;
+  /** Instead of "No {what} yet." when a filter, not the data, makes the list empty. */
+  emptyText?: string;
   children: (data: T) => ReactNode;
 }
 
 const hasNothing = (data: unknown) => (Array.isArray(data) || typeof data === "string") && data.length === 0;
 
 /** Loading, error (with a retry) and empty states around a list, so every list has all three. */
-export function ListState<T>({ query, what, isEmpty = hasNothing, empty, children }: ListStateProps<T>) {
+export function ListState<T>({ query, what, isEmpty = hasNothing, empty, emptyText, children }: ListStateProps<T>) {
   if (query.isPending) {
     return (
       <Center py="xl" role="status" aria-live="polite">
@@ -44,7 +46,7 @@ export function ListState<T>({ query, what, isEmpty = hasNothing, empty, childre
     return (
       <Center py="xl" data-testid="empty-state">
         <Stack align="center" gap="xs">
-          <Text c="dimmed">No {what} yet.</Text>
+          <Text c="dimmed">{emptyText ?? `No ${what} yet.`}</Text>
           {empty}
         </Stack>
       </Center>

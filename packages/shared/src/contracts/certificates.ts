@@ -62,6 +62,19 @@ export type CertificateListQuery = Static<typeof CertificateListQuerySchema>;
 export const CertificatePageSchema = pageOf(CertificateSchema);
 export type CertificatePage = Static<typeof CertificatePageSchema>;
 
+/** How many certificates there are, so an empty view can say what it leaves out. */
+export const CertificateTotalsQuerySchema = Type.Object(
+  { networkId: Type.Optional(IdSchema), kind: Type.Optional(CertificateKindSchema) },
+  { additionalProperties: false },
+);
+export type CertificateTotalsQuery = Static<typeof CertificateTotalsQuerySchema>;
+export const CertificateTotalsSchema = Type.Object({
+  active: Type.Integer({ description: "in force (not revoked), expired ones included" }),
+  revoked: Type.Integer(),
+  expiringWithin30Days: Type.Integer({ description: "in force and expiring within 30 days (or expired)" }),
+});
+export type CertificateTotals = Static<typeof CertificateTotalsSchema>;
+
 export const RevokeBodySchema = Type.Object(
   { reason: Type.Optional(RevocationReasonSchema) },
   { additionalProperties: false },

@@ -3,6 +3,8 @@ import {
   CertificateListQuerySchema,
   CertificatePageSchema,
   CertificateSchema,
+  CertificateTotalsQuerySchema,
+  CertificateTotalsSchema,
   EasyRsaImportSchema,
   ErrorResponseSchema,
   IdParamsSchema,
@@ -105,6 +107,20 @@ export function pkiRoutes(app: TypedApp, pki: PkiService) {
       },
     },
     (request) => pki.list(request.query),
+  );
+
+  app.get(
+    "/api/certificates/totals",
+    {
+      config: { access: "read" },
+      schema: {
+        tags,
+        summary: "How many certificates are in force, revoked, and expiring within 30 days (by network, kind)",
+        querystring: CertificateTotalsQuerySchema,
+        response: { 200: CertificateTotalsSchema, 400: ErrorResponseSchema },
+      },
+    },
+    (request) => pki.totals(request.query),
   );
 
   app.get(

@@ -5,6 +5,8 @@ import {
   type Certificate,
   type CertificateListQuery,
   type CertificatePage,
+  type CertificateTotals,
+  type CertificateTotalsQuery,
   type EasyRsaImport,
   type IssueBody,
   type NetworkPki,
@@ -94,6 +96,20 @@ export function pkiService(prisma: PrismaClient, authority: CertificateAuthority
       if (!network) throw notFound("network", networkId);
       if (!network.crlPem) throw new HttpError(409, `network ${networkId} has no CRL yet`);
       return network.crlPem;
+    },
+
+    async totals(query: CertificateTotalsQuery): Promise<CertificateTotals> {
+      const where: Prisma.CertificateWhereInput = {
+        ...(query.networkId ? { networkId: query.networkId } : {}),
+        ...(query.kind ? { kind: query.kind } : {}),
+      };
+      const soon = new Date(Date.now() + 30 * DAY_MS);
+      const [active, revoked, expiringWithin30Days] = await Promise.all([
+        prisma.certificate.count({ where: { ...where, revokedAt: null } }),
+        prisma.certificate.count({ where: { ...where, revokedAt: { not: null } } }),
+        prisma.certificate.count({ where: { ...where, revokedAt: null, notAfter: { lte: soon } } }),
+      ]);
+      return { active, revoked, expiringWithin30Days };
     },
 
     async list(query: CertificateListQuery): Promise<CertificatePage> {

@@ -10,11 +10,20 @@ import { LoadMore, useLoadedItems } from "../../components/load-more.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { useNetworks } from "../networks/queries.ts";
 import { mayRenew } from "./certificate-rules.ts";
-import { type CertificateFilter, useCertificatePages } from "./queries.ts";
+import { useHolderNames } from "./holder-names.ts";
+import { type CertificateFilter, useCertificatePages, useCertificateTotals } from "./queries.ts";
 import { RenewCertificateModal } from "./renew-modal.tsx";
 import { RevokeButton } from "./revoke-button.tsx";
 
 type View = "expiring" | "active" | "revoked" | "all";
+
+/** What an empty view says: the filter left everything out, not "nothing yet". */
+const EMPTY_TEXT: Record<View, string> = {
+  expiring: "None expiring within 30 days.",
+  active: "None in force.",
+  revoked: "None revoked.",
+  all: "No certificates yet.",
+};
 
 const VIEWS: Record<View, Omit<CertificateFilter, "networkId" | "kind">> = {
   expiring: { expiringWithinDays: 30 },
@@ -42,6 +51,11 @@ export function CertificatesPage() {
   );
   const pages = useCertificatePages(filter);
   const items = useLoadedItems(pages);
+  const totals = useCertificateTotals({
+    ...(networkId ? { networkId } : {}),
+    ...(kind ? { kind: kind as CertificateFilter["kind"] } : {}),
+  }).data;
+  const holderOf = useHolderNames();
 
   return (
     <>
@@ -102,12 +116,32 @@ export function CertificatesPage() {
           onChange={setKind}
         />
       </Group>
-      <ListState query={{ ...pages, data: items }} what="certificates">
+      {totals && (
+        <Text size="sm" c="dimmed" mb="sm" data-testid="certificate-totals">
+          {totals.active} in force, {totals.expiringWithin30Days} of them expiring within 30 days; {totals.revoked}{" "}
+          revoked.
+        </Text>
+      )}
+      <ListState
+        query={{ ...pages, data: items }}
+        what="certificates"
+        emptyText={EMPTY_TEXT[view]}
+        empty={
+          view !== "all" &&
+          totals &&
+          totals.active + totals.revoked > 0 && (
+            <Button size="xs" variant="light" onClick={() => setView("all")}>
+              Show all {totals.active + totals.revoked}
+            </Button>
+          )
+        }
+      >
         {(data) => (
           <>
             <Table striped highlightOnHover verticalSpacing="xs" data-testid="certificates-table">
               <Table.Thead>
                 <Table.Tr>
+                  <Table.Th>Holder</Table.Th>
                   <Table.Th>Common name</Table.Th>
                   <Table.Th>Kind</Table.Th>
                   <Table.Th>Serial</Table.Th>
@@ -123,6 +157,7 @@ export function CertificatesPage() {
                   <CertificateRow
                     key={cert.id}
                     cert={cert}
+                    holder={holderOf(cert)}
                     canRenew={mayRenew(cert, (grant) => (grant === "admin" ? canAdmin : canOperate))}
                     canRevoke={canOperate && !cert.revokedAt && cert.kind === "client"}
                     onRenew={setRenewing}
@@ -141,11 +176,13 @@ export function CertificatesPage() {
 
 function CertificateRow({
   cert,
+  holder,
   canRenew,
   canRevoke,
   onRenew,
 }: {
   cert: Certificate;
+  holder: string;
   canRenew: boolean;
   canRevoke: boolean;
   onRenew: (cert: Certificate) => void;
@@ -153,7 +190,12 @@ function CertificateRow({
   const expiresSoon = !cert.revokedAt && new Date(cert.notAfter).getTime() - Date.now() < 30 * 86_400_000;
   return (
     <Table.Tr data-cn={cert.commonName}>
-      <Table.Td fw={500}>{cert.commonName}</Table.Td>
+      <Table.Td fw={500} data-testid="certificate-holder">
+        {holder}
+      </Table.Td>
+      <Table.Td ff="monospace" fz="xs" c="dimmed">
+        {cert.commonName}
+      </Table.Td>
       <Table.Td>{cert.kind}</Table.Td>
       <Table.Td ff="monospace">{cert.serial.slice(0, 16)}</Table.Td>
       <Table.Td>

@@ -2,6 +2,8 @@ import type {
   Certificate,
   CertificateListQuery,
   CertificatePage,
+  CertificateTotals,
+  CertificateTotalsQuery,
   IssueBody,
   RevocationReason,
   SwitchCertificates,
@@ -16,7 +18,16 @@ export const certificateKeys = {
   all: ["certificates"] as const,
   list: (filter: CertificateFilter) => ["certificates", "list", filter] as const,
   ofHost: (hostId: string) => ["certificates", "host", hostId] as const,
+  totals: (query: CertificateTotalsQuery) => ["certificates", "totals", query] as const,
 };
+
+/** In force, revoked and expiring counts: what an empty view says it leaves out. */
+export function useCertificateTotals(query: CertificateTotalsQuery) {
+  return useQuery({
+    queryKey: certificateKeys.totals(query),
+    queryFn: ({ signal }) => api.get<CertificateTotals>("/api/certificates/totals", query, signal),
+  });
+}
 
 export function useCertificatePages(filter: CertificateFilter) {
   return useInfiniteQuery({
