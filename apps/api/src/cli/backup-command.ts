@@ -163,11 +163,14 @@ export async function restoreCommand(file: string, options: { force: boolean }):
   say(`restoring into ${describeTarget(config)}`);
   const db = await openDatabase(databaseTargetOf(config));
   try {
-    if (contents.masterKey && !installed) {
-      await installMasterKey(config.dataDir, contents.masterKey);
+    const archiveKey = installed ? undefined : contents.masterKey;
+    const beforeWrite = async () => {
+      if (!archiveKey) return;
+      // Before the rows commit: a database whose key file failed to appear would be unreadable.
+      await installMasterKey(config.dataDir, archiveKey);
       say(`wrote the archive's master key to ${join(config.dataDir, MASTER_KEY_FILE)}`);
-    }
-    await restoreDatabase(db, contents, options, say);
+    };
+    await restoreDatabase(db, contents, { force: options.force, beforeWrite }, say);
   } finally {
     await db.close();
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,6 +153,15 @@ describeEachDatabase("switchboard backup and restore as commands", (kind) => {
       await runCli(["restore", plainFile], await installation("no-key")),
       /holds no master key and this installation has none/,
     );
+  }, 300_000);
+
+  it("writes the archive's master key only once the target passed every check", async () => {
+    const target = await installation("occupied");
+    const db = await openDatabase(targetOf(target));
+    await db.prisma.user.create({ data: { username: "keep-me", passwordHash: "x", role: "viewer" } });
+    await db.close();
+    expectFailure(await runCli(["restore", keyFile], target, `${PASSPHRASE}\n`), /target database is not empty/);
+    expect(existsSync(join(target.DATA_DIR as string, "master.key"))).toBe(false);
   }, 300_000);
 
   it("refuses a tampered archive, a newer schema and a wrong passphrase", async () => {

@@ -111,7 +111,8 @@ export function checkMasterKeyOpens(contents: Contents, masterKey: Buffer): numb
 export async function restoreDatabase(
   db: Database,
   contents: Contents,
-  options: { force: boolean },
+  /** `beforeWrite` runs once every check passed, just before the first change (restore installs the master key there). */
+  options: { force: boolean; beforeWrite?: () => Promise<void> },
   progress: Progress = () => {},
 ): Promise<void> {
   await db.prisma.$transaction(async (tx) => {
@@ -122,12 +123,13 @@ export async function restoreDatabase(
         throw new CliError(`the archive has table ${table.name}, which this database does not`);
     }
     const occupied = await tablesWithRows(tx, tables);
+    if (occupied.length > 0 && !options.force) {
+      throw new CliError(
+        `the target database is not empty (rows in ${occupied.join(", ")}): restore into an empty one, or add --force to replace everything in it`,
+      );
+    }
+    await options.beforeWrite?.();
     if (occupied.length > 0) {
-      if (!options.force) {
-        throw new CliError(
-          `the target database is not empty (rows in ${occupied.join(", ")}): restore into an empty one, or add --force to replace everything in it`,
-        );
-      }
       progress(`  emptying the target database (--force): ${occupied.join(", ")}`);
       await emptyTables(tx, tables);
     }
