@@ -9,6 +9,7 @@ import { ensureIpForwarding } from "./system/forwarding.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const USAGE = `usage:
+  switchboard-agent --version
   switchboard-agent enroll --api URL [--api URL2 ...] --token TOKEN [--state-dir DIR] [--fingerprint SHA256] [--insecure]
   switchboard-agent run [--state-dir DIR] [--base-dir DIR] [--managed] [--openvpn PATH] [--insecure]
 
@@ -31,6 +32,11 @@ function logger(): AgentLogger {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Before parseArgs: packaging checks and operators ask it with no other option.
+  if (command === "--version" || command === "version") {
+    process.stdout.write(`switchboard-agent ${AGENT_VERSION}\n`);
+    return 0;
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
