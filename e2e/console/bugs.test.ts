@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeNeeding } from "@switchboard/testkit/needs";
 import { seedNetwork } from "@switchboard/testkit/network-fixture";
+import { setupTokenOf, startServer } from "@switchboard/testkit/server-process";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type Browser, launchChromium } from "./support/chromium.ts";
@@ -204,5 +205,43 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     expect(holders).toContain("switch plant-1 · plant");
     expect(holders).toContain("switch plant-2 · plant");
     expect(holders.filter((h) => /server\.|[0-9a-f]{8}-/.test(h))).toEqual([]);
+  });
+
+  it("gives host-name buttons in the hosts table a visible keyboard focus", async () => {
+    await page.goto(`${server.base}/hosts`);
+    const name = page.locator('[data-host="press-2"]').getByRole("button", { name: "press-2" });
+    await name.waitFor();
+    // Reached by the keyboard, as a person tabbing through the table would.
+    await name.focus();
+    await page.keyboard.press("Shift+Tab");
+    await page.keyboard.press("Tab");
+    const focus = await name.evaluate((button) => {
+      const style = getComputedStyle(button);
+      return { visible: button.matches(":focus-visible"), outline: `${style.outlineStyle} ${style.outlineWidth}` };
+    });
+    expect(focus).toEqual({ visible: true, outline: "solid 2px" });
+  });
+
+  it("takes a setup token added to the URL in the same tab", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "sb-e2e-setup-"));
+    const fresh = startServer({ DATA_DIR: dataDir });
+    const setupPage = await browser.context.newPage();
+    try {
+      const base = (await fresh.ready).replace(/\/$/, "");
+      const token = await setupTokenOf(fresh);
+      await setupPage.goto(`${base}/setup`);
+      await setupPage.getByText("This page needs the one-time link").waitFor();
+      // The person pastes the printed link's fragment into the address bar: only the hash changes.
+      await setupPage.evaluate((value) => {
+        window.location.hash = `token=${value}`;
+      }, token);
+      await field(setupPage, "Password").fill("first admin password 1");
+      await setupPage.getByRole("button", { name: "Create administrator" }).click();
+      await setupPage.getByRole("heading", { name: "Overview" }).waitFor();
+    } finally {
+      await setupPage.close();
+      await fresh.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

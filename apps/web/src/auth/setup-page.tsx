@@ -2,19 +2,28 @@ import { Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } f
 import { useForm } from "@mantine/form";
 import type { LoginSession } from "@switchboard/shared";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useSyncExternalStore } from "react";
 import { useNavigate } from "react-router";
 import { request, setCsrfToken } from "../api/http.ts";
 import { useApiErrors } from "../components/form-fields.ts";
 import { FormError } from "../components/form-footer.tsx";
 import { sessionKeys } from "./session.ts";
 
+/** The setup token in the URL fragment (#token=...), read again whenever the fragment changes. */
+const tokenInHash = () => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "";
+
+/** A person who opened /setup bare and then pastes the printed link's #token=... into the same tab. */
+function onHashChange(notify: () => void): () => void {
+  window.addEventListener("hashchange", notify);
+  return () => window.removeEventListener("hashchange", notify);
+}
+
 /**
  * First start: the server prints /setup#token=...; the token stays in the URL fragment so it
  * never reaches a server log or a Referer header. Creates the first administrator.
  */
 export function SetupPage() {
-  const [token] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "");
+  const token = useSyncExternalStore(onHashChange, tokenInHash);
   const client = useQueryClient();
   const navigate = useNavigate();
   const form = useForm({ initialValues: { username: "admin", password: "" } });
