@@ -152,7 +152,7 @@ export async function registerAgents(
         sessions.mirror(event.networkId, event.payload as WireBatch);
       if (event.kind === AGENT_STATUS_EVENT) status.heardFromCluster((event.payload as { switchId: string }).switchId);
       if (event.kind === LINK_ENDS_EVENT && event.networkId)
-        links.mirror(event.networkId, event.payload as LinkEndsPayload);
+        links.mirror(event.networkId, event.payload as LinkEndsPayload, event.instance);
     }
   });
   const routes = new StateDispatcher({

@@ -20,7 +20,11 @@ export interface LinkEndsPayload {
  * it into the peer's switch id.
  */
 export class LinkStates {
-  private readonly bySwitch = new Map<string, { networkId: string; ends: BackboneLinkEnd[] }>();
+  /**
+   * `from`: undefined when reported by an agent connected here (another instance's word never
+   * overrides it), else the instance that shared it (only that instance's forget removes it).
+   */
+  private readonly bySwitch = new Map<string, { networkId: string; ends: BackboneLinkEnd[]; from?: string }>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -32,7 +36,8 @@ export class LinkStates {
   async report(agent: AgentIdentity, message: LinkState): Promise<void> {
     const peers = await this.peersByOffset(agent.networkId);
     const reportedAt = new Date().toISOString();
-    const before = new Map(this.bySwitch.get(agent.switchId)?.ends.map((end) => [end.peerSwitchId, end]));
+    const previous = this.bySwitch.get(agent.switchId);
+    const before = new Map(previous?.ends.map((end) => [end.peerSwitchId, end]));
     const ends: BackboneLinkEnd[] = [];
     for (const link of message.links) {
       const peerSwitchId = peers.get(link.peerOffset);
@@ -40,26 +45,50 @@ export class LinkStates {
       if (peerSwitchId === undefined || peerSwitchId === agent.switchId) continue;
       ends.push({ switchId: agent.switchId, peerSwitchId, up: link.up, since: link.since, reportedAt });
     }
-    this.store(agent.networkId, agent.switchId, ends, before);
-    this.share?.(agent.networkId, { switchId: agent.switchId, ends });
+    this.store(agent.networkId, agent.switchId, ends, before, undefined);
+    // Only news travels: an agent repeating its report (or a compromised one flooding) costs no
+    // cluster writes. The first report here after a move is news, whatever the mirrored copy said.
+    const same =
+      previous !== undefined &&
+      previous.from === undefined &&
+      ends.length === before.size &&
+      ends.every((end) => {
+        const was = before.get(end.peerSwitchId);
+        return was !== undefined && was.up === end.up && was.since === end.since;
+      });
+    if (!same) this.share?.(agent.networkId, { switchId: agent.switchId, ends });
   }
 
-  /** Another instance's agent reported (or went away: no ends). */
-  mirror(networkId: string, payload: LinkEndsPayload): void {
-    const before = new Map(this.bySwitch.get(payload.switchId)?.ends.map((end) => [end.peerSwitchId, end]));
-    if (payload.ends.length === 0) this.bySwitch.delete(payload.switchId);
-    else this.store(networkId, payload.switchId, payload.ends, before);
+  /** Another instance's agent reported (or went away: no ends); `from` is that instance. */
+  mirror(networkId: string, payload: LinkEndsPayload, from: string): void {
+    const known = this.bySwitch.get(payload.switchId);
+    // The agent is connected here now: a late word from the instance it left changes nothing.
+    if (known && known.from === undefined) return;
+    if (payload.ends.length === 0) {
+      // A late forget from the instance the agent left must not erase what its new instance said.
+      if (known?.from === from) this.bySwitch.delete(payload.switchId);
+      return;
+    }
+    const before = new Map(known?.ends.map((end) => [end.peerSwitchId, end]));
+    this.store(networkId, payload.switchId, payload.ends, before, from);
   }
 
   /** The agent went away: what it said about its links no longer holds. */
   forget(switchId: string): void {
     const known = this.bySwitch.get(switchId);
+    if (!known || known.from !== undefined) return;
     this.bySwitch.delete(switchId);
-    if (known) this.share?.(known.networkId, { switchId, ends: [] });
+    this.share?.(known.networkId, { switchId, ends: [] });
   }
 
-  private store(networkId: string, switchId: string, ends: BackboneLinkEnd[], before: Map<string, BackboneLinkEnd>) {
-    this.bySwitch.set(switchId, { networkId, ends });
+  private store(
+    networkId: string,
+    switchId: string,
+    ends: BackboneLinkEnd[],
+    before: Map<string, BackboneLinkEnd>,
+    from: string | undefined,
+  ) {
+    this.bySwitch.set(switchId, { networkId, ends, ...(from === undefined ? {} : { from }) });
     for (const end of ends) {
       if (before.get(end.peerSwitchId)?.up !== end.up) this.onChange(networkId, end);
     }
