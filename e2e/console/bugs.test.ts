@@ -244,4 +244,19 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it("shows the API's validation at a form field as a sentence about the input", async () => {
+    await page.goto(`${server.base}/account/users`);
+    await page.getByRole("button", { name: "New user" }).click();
+    const dialog = page.getByRole("dialog", { name: "New user" });
+    await field(dialog, "Username").fill("vera");
+    // Past the browser's own checks (required), to the API's rule.
+    await field(dialog, "Password").fill("short");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    // Mantine's PasswordInput keeps aria-invalid on its wrapper, so the message is found by its text.
+    await dialog.getByText("must be at least 12 characters long", { exact: true }).waitFor();
+    expect(await dialog.getByText(/must NOT|fewer than/).count()).toBe(0);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+  });
 });

@@ -97,9 +97,13 @@ export interface ValidationIssue {
 export function validationProblems(context: string, issues: readonly ValidationIssue[]) {
   const seen = new Set<string>();
   const problems: { row?: number; field: string; message: string }[] = [];
+  // A nullable field's "must be null" branch says nothing useful beside the other branch's reason.
+  const paths = new Map<string, number>();
+  for (const issue of issues) paths.set(issue.instancePath, (paths.get(issue.instancePath) ?? 0) + 1);
   for (const issue of issues) {
     let field = `${context}${issue.instancePath.replaceAll("/", ".")}`;
-    let message = issue.message ?? "is invalid";
+    if (isNullBranch(issue) && (paths.get(issue.instancePath) ?? 0) > 2) continue;
+    let message = ruleInWords(issue);
     if (issue.keyword === "required") {
       field = `${field}.${String(issue.params.missingProperty)}`;
       message = "is required";
@@ -111,6 +115,12 @@ export function validationProblems(context: string, issues: readonly ValidationI
       message = description ? `must be ${description}` : message;
     } else if (issue.keyword === "anyOf") {
       continue; // its branches already said what is wrong
+    } else if (issue.keyword === "const") {
+      // A union of literals fails each one: one sentence listing them all.
+      const allowed = issues
+        .filter((other) => other.instancePath === issue.instancePath && other.keyword === "const")
+        .map((other) => String(other.params.allowedValue));
+      if (allowed.length > 1) message = `must be one of: ${allowed.join(", ")}`;
     }
     const key = `${field} ${message}`;
     if (seen.has(key)) continue;
@@ -119,6 +129,65 @@ export function validationProblems(context: string, issues: readonly ValidationI
     problems.push({ ...(row !== undefined ? { row: Number(row) } : {}), field, message });
   }
   return problems.length > 0 ? problems : [{ field: context, message: "is invalid" }];
+}
+
+const isNullBranch = (issue: ValidationIssue) => issue.keyword === "type" && issue.params.type === "null";
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "text",
+  integer: "a whole number",
+  number: "a number",
+  boolean: "true or false",
+  array: "a list",
+  object: "an object with named fields",
+  null: "empty (null)",
+};
+
+const count = (n: unknown, one: string) => `${String(n)} ${n === 1 ? one : `${one}s`}`;
+
+/**
+ * Ajv's rule in a sentence about the input ("must be at least 12 characters long", not "must NOT
+ * have fewer than 12 characters"): people read these at their form fields.
+ */
+function ruleInWords(issue: ValidationIssue): string {
+  const p = issue.params;
+  switch (issue.keyword) {
+    case "type": {
+      const types = String(p.type).split(",");
+      return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(" or ")}`;
+    }
+    case "minLength":
+      return p.limit === 1 ? "must not be empty" : `must be at least ${count(p.limit, "character")} long`;
+    case "maxLength":
+      return `must be at most ${count(p.limit, "character")} long`;
+    case "minimum":
+      return `must be ${String(p.limit)} or more`;
+    case "maximum":
+      return `must be ${String(p.limit)} or less`;
+    case "exclusiveMinimum":
+      return `must be more than ${String(p.limit)}`;
+    case "exclusiveMaximum":
+      return `must be less than ${String(p.limit)}`;
+    case "minItems":
+      return p.limit === 1 ? "must list at least one item" : `must list at least ${count(p.limit, "item")}`;
+    case "maxItems":
+      return `must list at most ${count(p.limit, "item")}`;
+    case "uniqueItems":
+      return "must not list the same item twice";
+    case "enum":
+      return `must be one of: ${((p.allowedValues as unknown[]) ?? []).map(String).join(", ")}`;
+    case "const":
+      return `must be ${String(p.allowedValue)}`;
+    case "pattern":
+      return "does not have the expected form";
+    case "format":
+      return `must be a valid ${String(p.format)}`;
+    case "minProperties":
+      return p.limit === 1 ? "must set at least one field" : `must set at least ${count(p.limit, "field")}`;
+    default:
+      // Our own checks (text-check.ts) already speak in sentences; Ajv's other keywords are rare here.
+      return issue.message && !/must (NOT|match|pass)/.test(issue.message) ? issue.message : "is not valid here";
+  }
 }
 
 /**

@@ -51,7 +51,7 @@ describeEachDatabase("networks API", (kind: DatabaseKind) => {
     [{ keepaliveInterval: 10, keepaliveTimeout: 15 }, "body.keepaliveTimeout must be at least twice keepaliveInterval"],
     [{ dataCiphers: ["BF-CBC"] }, "body.dataCiphers.0"],
     [{ name: "../etc" }, "body.name must be letters, digits"],
-    [{ port: "1194" }, "body.port must be integer"],
+    [{ port: "1194" }, "body.port must be a whole number"],
   ])("refuses %o with a 400 naming the field", async (overrides, message) => {
     const response = await api.post("/api/networks", networkBody(overrides));
     expect(response.status).toBe(400);
