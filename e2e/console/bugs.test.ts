@@ -259,4 +259,23 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
   });
+
+  it("shows a network's subnets read-only with the reason while it has switches and hosts", async () => {
+    await page.goto(`${server.base}/networks`);
+    await page.getByTestId("networks-table").getByRole("link", { name: "plant" }).click();
+    await page.getByRole("button", { name: "Edit network" }).click();
+    const dialog = page.getByRole("dialog");
+    for (const label of ["Data subnet", "Backbone subnet"]) {
+      const input = field(dialog, label);
+      await input.waitFor();
+      expect(await input.isEditable(), label).toBe(false);
+    }
+    // Two hosts seeded, a third when the import test ran before.
+    await dialog
+      .getByText(/^Fixed while the network has 2 switches and [23] hosts with addresses in it$/)
+      .first()
+      .waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+  });
 });

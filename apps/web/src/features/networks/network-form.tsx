@@ -3,6 +3,9 @@ import { useForm } from "@mantine/form";
 import type { DataCipher, Network } from "@switchboard/shared";
 import { optional, saveChanges, useApiErrors, withoutUndefined } from "../../components/form-fields.ts";
 import { FormFooter } from "../../components/form-footer.tsx";
+import { plural } from "../../components/format.ts";
+import { useHosts } from "../hosts/queries.ts";
+import { useSwitches } from "../switches/queries.ts";
 import { useSaveNetwork } from "./queries.ts";
 
 const FIELDS = [
@@ -76,6 +79,7 @@ export function NetworkForm({ network, onDone }: { network?: Network; onDone: (s
   const form = useForm<Values>({ initialValues: initial(network) });
   const save = useSaveNetwork();
   const errors = useApiErrors(form, FIELDS);
+  const subnetsFixed = useSubnetsFixedReason(network);
 
   const submit = (values: Values) =>
     saveChanges({
@@ -91,11 +95,22 @@ export function NetworkForm({ network, onDone }: { network?: Network; onDone: (s
       <Stack>
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput label="Name" required placeholder="office-lan" {...form.getInputProps("name")} />
-          <TextInput label="Data subnet" required placeholder="10.100.100.0/24" {...form.getInputProps("dataSubnet")} />
+          <TextInput
+            label="Data subnet"
+            required
+            placeholder="10.100.100.0/24"
+            readOnly={subnetsFixed !== undefined}
+            disabled={subnetsFixed !== undefined}
+            description={subnetsFixed}
+            {...form.getInputProps("dataSubnet")}
+          />
           <TextInput
             label="Backbone subnet"
             required
             placeholder="10.200.200.0/24"
+            readOnly={subnetsFixed !== undefined}
+            disabled={subnetsFixed !== undefined}
+            description={subnetsFixed}
             {...form.getInputProps("backboneSubnet")}
           />
         </SimpleGrid>
@@ -132,4 +147,25 @@ export function NetworkForm({ network, onDone }: { network?: Network; onDone: (s
       </Stack>
     </form>
   );
+}
+
+/**
+ * Why a network's subnets cannot change now (the API refuses while switches or hosts hold
+ * addresses in them), so the form shows them read-only with the reason instead of a refusal
+ * after Save. Undefined for a new network or one with nothing in it.
+ */
+function useSubnetsFixedReason(network: Network | undefined): string | undefined {
+  const switches = useSwitches().data;
+  const hosts = useHosts().data;
+  if (!network) return undefined;
+  const ownSwitches = (switches ?? []).filter((s) => s.networkId === network.id).length;
+  const ownHosts = (hosts ?? []).filter((h) => h.networkId === network.id).length;
+  if (ownSwitches === 0 && ownHosts === 0) return undefined;
+  const holders = [
+    ownSwitches > 0 && plural(ownSwitches, "switch", "switches"),
+    ownHosts > 0 && plural(ownHosts, "host"),
+  ]
+    .filter(Boolean)
+    .join(" and ");
+  return `Fixed while the network has ${holders} with addresses in it`;
 }
