@@ -12,7 +12,7 @@
  * relative to its own file (import.meta.url), and from apps/api/src/cli/ those are
  * ../../../web/dist and ../../../../prisma/migrations, as in a checkout.
  */
-import { cpSync, mkdirSync, realpathSync } from "node:fs";
+import { cpSync, mkdirSync, realpathSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 
@@ -49,8 +49,10 @@ export async function buildServerTree(repo: string, root: string): Promise<void>
   }
   // @fastify/swagger-ui reads its page from <__dirname>/static; in the bundle __dirname is the
   // bundle's folder (the generated Prisma client sets globalThis.__dirname from import.meta.url).
+  // Its routes file (lib/routes.js) serves the page's scripts from <__dirname>/../static: a link.
   const swaggerUi = realpathSync(join(apiModules, "@fastify/swagger-ui"));
   cpSync(join(swaggerUi, "static"), join(dirname(app), "static"), { recursive: true });
+  symlinkSync("cli/static", join(dirname(dirname(app)), "static"));
   cpSync(join(repo, "prisma/migrations"), join(root, "prisma/migrations"), { recursive: true });
   cpSync(join(repo, "apps/web/dist"), join(root, "apps/web/dist"), { recursive: true });
   mkdirSync(join(root, "bin"), { recursive: true });

@@ -162,6 +162,10 @@ describe("packages (issue 17)", { timeout: 900_000 }, () => {
       expect(script, "the console's index.html names its script").toBeDefined();
       const scriptAnswer = await fetch(`${base}${script}`);
       expect(scriptAnswer.status).toBe(200);
+      const docs = await (await fetch(`${base}/api/docs/`)).text();
+      const docsScript = /src="\.\/(static\/[^"]+\.js)"/.exec(docs)?.[1];
+      expect(docsScript, "the API docs page names its script").toBeDefined();
+      expect((await fetch(`${base}/api/docs/${docsScript}`)).status, "the API docs page's script is served").toBe(200);
 
       const setupToken = /setup#token=(\S+)/.exec(server.out.stdout)?.[1] as string;
       const token = await createFirstAdmin(
