@@ -1,4 +1,4 @@
-import type { Certificate, RouteReport } from "@switchboard/shared";
+import type { Certificate, RouteReport, SessionClaimConflict } from "@switchboard/shared";
 import { ClusterRequests, NOT_MINE } from "../../cluster/cluster-requests.ts";
 import type { EventLog } from "../../cluster/event-log.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
@@ -42,6 +42,7 @@ export interface AgentsOptions {
 export const MAX_AGENT_FRAME_BYTES = 32 * 1024 * 1024;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const ROUTE_REPORT_REQUEST = "route-report";
+const CLAIM_CONFLICT_EVENT = "claim-conflict";
 /** How long GET /api/switches/:id/routes waits for the instance holding the agent. */
 const ROUTE_REPORT_WAIT_MS = 3000;
 /** How long a revoked host's kick waits for the switches to acknowledge the new CRL. */
@@ -92,7 +93,19 @@ export async function registerAgents(
       app.log.error({ err: error, switchId }, `ending the sessions of a ${reason} switch failed`);
     }
   }
-  const conflicts = claimConflicts({ prisma, publish: (message) => live.publish(message), log: app.log });
+  const conflicts = claimConflicts({
+    prisma,
+    publish: (message) => live.publish(message),
+    log: app.log,
+    ...(cluster
+      ? {
+          share: (record) =>
+            void cluster
+              .append([{ networkId: record.networkId, kind: CLAIM_CONFLICT_EVENT, payload: record }])
+              .catch((error: unknown) => app.log.warn({ err: error }, "a claim conflict could not be shared")),
+        }
+      : {}),
+  });
   const status = agentStatusStore(
     prisma,
     hub,
@@ -151,6 +164,7 @@ export async function registerAgents(
       if (event.kind === SESSIONS_EVENT && event.networkId)
         sessions.mirror(event.networkId, event.payload as WireBatch);
       if (event.kind === AGENT_STATUS_EVENT) status.heardFromCluster((event.payload as { switchId: string }).switchId);
+      if (event.kind === CLAIM_CONFLICT_EVENT) conflicts.mirror(event.payload as SessionClaimConflict);
       if (event.kind === LINK_ENDS_EVENT && event.networkId)
         links.mirror(event.networkId, event.payload as LinkEndsPayload, event.instance);
     }

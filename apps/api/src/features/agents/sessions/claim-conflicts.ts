@@ -6,7 +6,7 @@ import { recordAudit } from "../../audit/audit-log.ts";
 import { agentActor } from "../agent-credentials.ts";
 import type { ClaimConflict } from "./live-sessions.ts";
 
-/** Conflicts kept for GET /api/sessions/conflicts (this instance's, like its session table). */
+/** Conflicts kept for GET /api/sessions/conflicts (this instance's and those other instances told). */
 const KEEP = 200;
 /**
  * Audit rows and live messages per claiming switch and window. A compromised switch can make
@@ -24,11 +24,19 @@ export function claimConflicts(deps: {
   prisma: PrismaClient;
   publish(message: LiveMessage): void;
   log: FastifyBaseLogger;
+  /** Other instances hear of each conflict this one tells (within the same budget). */
+  share?(record: SessionClaimConflict): void;
 }) {
   const recent: SessionClaimConflict[] = [];
   const lastBySwitch = new Map<string, SessionClaimConflict>();
   const told = new Map<string, { since: number; count: number }>();
   const writes = new Set<Promise<unknown>>();
+
+  function keep(record: SessionClaimConflict): void {
+    recent.unshift(record);
+    if (recent.length > KEEP) recent.length = KEEP;
+    lastBySwitch.set(record.claimedBy, record);
+  }
 
   /** "tell", "tell-last" (and say the rest are not told), or "quiet". */
   function budget(switchId: string, now: number): "tell" | "tell-last" | "quiet" {
@@ -64,9 +72,7 @@ export function claimConflicts(deps: {
   return {
     flag(networkId: string, conflict: ClaimConflict, now = new Date()): void {
       const record: SessionClaimConflict = { ...conflict, networkId, at: now.toISOString() };
-      recent.unshift(record);
-      if (recent.length > KEEP) recent.length = KEEP;
-      lastBySwitch.set(conflict.claimedBy, record);
+      keep(record);
       deps.log.warn(
         { switchId: conflict.claimedBy, hostId: conflict.hostId },
         `session claim ${conflict.kind}: ${conflict.reason}`,
@@ -74,11 +80,18 @@ export function claimConflicts(deps: {
       const verdict = budget(conflict.claimedBy, now.getTime());
       if (verdict === "quiet") return;
       deps.publish({ type: "session-conflict", networkId, conflict: record, at: record.at });
+      deps.share?.(record);
       const write = audit(record, verdict === "tell-last").catch((error: unknown) =>
         deps.log.error({ err: error }, "recording a session claim conflict failed"),
       );
       writes.add(write);
       void write.finally(() => writes.delete(write));
+    },
+
+    /** Another instance told a conflict (its audit row is written there). */
+    mirror(record: SessionClaimConflict): void {
+      keep(record);
+      deps.publish({ type: "session-conflict", networkId: record.networkId, conflict: record, at: record.at });
     },
 
     /** The switch's last conflict, for its status. */
