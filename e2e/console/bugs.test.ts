@@ -225,7 +225,10 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
   it("takes a setup token added to the URL in the same tab", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "sb-e2e-setup-"));
     const fresh = startServer({ DATA_DIR: dataDir });
-    const setupPage = await browser.context.newPage();
+    // A browser of its own: cookies are per host, not per port, so this server's session would
+    // replace the signed-in one of the other tests on 127.0.0.1.
+    const own = await launchChromium();
+    const setupPage = await own.context.newPage();
     try {
       const base = (await fresh.ready).replace(/\/$/, "");
       const token = await setupTokenOf(fresh);
@@ -239,7 +242,7 @@ describeNeeding(["chromium"], "console in Chromium: issue 18's bugs stay fixed",
       await setupPage.getByRole("button", { name: "Create administrator" }).click();
       await setupPage.getByRole("heading", { name: "Overview" }).waitFor();
     } finally {
-      await setupPage.close();
+      await own.close();
       await fresh.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }

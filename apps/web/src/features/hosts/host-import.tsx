@@ -25,9 +25,9 @@ export function HostImport({ onDone }: { onDone: (created: number) => void }) {
   const networks = useNetworks();
   const session = useLoginSession().data;
   const client = useQueryClient();
-  const [networkId, setNetworkId] = useState<string | null>(
-    networks.data?.length === 1 ? (networks.data[0]?.id ?? null) : null,
-  );
+  const [chosenNetworkId, setNetworkId] = useState<string | null>(null);
+  // The only network is the choice, also when the list arrives after the dialog opened.
+  const networkId = chosenNetworkId ?? (networks.data?.length === 1 ? (networks.data[0]?.id ?? null) : null);
   const [file, setFile] = useState<File | null>(null);
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const busy = phase.kind === "uploading" || phase.kind === "processing";
